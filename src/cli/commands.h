@@ -1,0 +1,26 @@
+// The `confab` command line: each subcommand registers itself with CLI11 and
+// returns the function that runs it once the arguments are parsed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace confab::cli {
+
+struct GlobalOptions {
+  std::string log_level = "info";
+};
+
+using Runner = std::function<int()>;
+
+// Each adds a subcommand to `app`; the runner is stored for main to call.
+void add_proxy_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_demo_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+
+// Blocks SIGINT/SIGTERM in every thread and returns a function that waits for
+// one of them on a helper thread, calling `on_signal` once (e.g. loop.stop()).
+void stop_on_signals(std::function<void()> on_signal);
+
+}  // namespace confab::cli

@@ -1,0 +1,26 @@
+// confab: one binary, one subcommand per part (see docs/architecture.md).
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Confab: SIP as a system service, and the servers it talks to"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options (--log-level) may follow the subcommand
+  confab::cli::GlobalOptions global;
+  app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  confab::cli::Runner runner;
+  confab::cli::add_proxy_command(app, global, runner);
+  confab::cli::add_demo_command(app, global, runner);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return runner ? runner() : 0;
+  } catch (const std::exception& e) {
+    std::cerr << "confab: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,23 @@
+#include <pthread.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "cli/commands.h"
+
+namespace confab::cli {
+
+void stop_on_signals(std::function<void()> on_signal) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set, on_signal = std::move(on_signal)] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    on_signal();
+  }).detach();
+}
+
+}  // namespace confab::cli

@@ -1,0 +1,55 @@
+// SIP/SIPS/TEL URIs as plain values, parsed and printed by Sofia's URL parser.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace confab::sip {
+
+class Uri {
+ public:
+  // Parses "sip:user@host:port;params?headers" (also sips:, tel:, and a
+  // name-addr's <...> is not accepted: pass the bare URI). nullopt if invalid.
+  static std::optional<Uri> parse(std::string_view text);
+
+  std::string str() const;
+
+  const std::string& scheme() const { return scheme_; }
+  const std::string& user() const { return user_; }
+  const std::string& host() const { return host_; }
+  const std::string& port() const { return port_; }  // as written; empty if absent
+  const std::string& params() const { return params_; }  // "a=b;lr" without the leading ';'
+  const std::string& headers() const { return headers_; }
+
+  // The value of URI parameter `name` ("" for a flag like ;lr); nullopt if absent.
+  std::optional<std::string> param(std::string_view name) const;
+  bool has_param(std::string_view name) const { return param(name).has_value(); }
+  // Lower-case transport parameter, "" if absent.
+  std::string transport() const;
+  // Port number, or the scheme's default (5060, 5061 for sips / transport=tls).
+  uint16_t port_or_default() const;
+  bool is_sips() const { return scheme_ == "sips"; }
+
+  void set_user(std::string u) { user_ = std::move(u); }
+  void set_host(std::string h) { host_ = std::move(h); }
+  void set_port(std::string p) { port_ = std::move(p); }
+  void set_params(std::string p) { params_ = std::move(p); }
+  void set_headers(std::string h) { headers_ = std::move(h); }
+  // Adds or replaces parameter `name` (value "" adds a flag).
+  void set_param(std::string_view name, std::string_view value);
+  void remove_param(std::string_view name);
+
+  // RFC 3261 section 19.1.4 equivalence: scheme, user, host (case-insensitive),
+  // port (default port equal to absent), and transport/user/method/maddr/ttl params.
+  bool equivalent(const Uri& other) const;
+
+ private:
+  std::string scheme_, user_, password_, host_, port_, params_, headers_;
+};
+
+// "host:port" with IPv6 brackets kept; ":port" only when the port is not empty.
+std::string host_port(std::string_view host, std::string_view port);
+
+}  // namespace confab::sip

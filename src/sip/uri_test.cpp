@@ -1,0 +1,64 @@
+#include "sip/uri.h"
+
+#include <gtest/gtest.h>
+
+using confab::sip::Uri;
+
+TEST(Uri, ParsesAndPrintsSipUri) {
+  auto u = Uri::parse("sip:alice@Example.COM:5070;transport=TCP;lr?subject=hi");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->scheme(), "sip");
+  EXPECT_EQ(u->user(), "alice");
+  EXPECT_EQ(u->host(), "Example.COM");
+  EXPECT_EQ(u->port(), "5070");
+  EXPECT_EQ(u->transport(), "tcp");
+  EXPECT_TRUE(u->has_param("lr"));
+  EXPECT_EQ(u->param("lr"), "");
+  EXPECT_FALSE(u->has_param("maddr"));
+  EXPECT_EQ(u->port_or_default(), 5070);
+  EXPECT_EQ(u->str(), "sip:alice@Example.COM:5070;transport=TCP;lr?subject=hi");
+}
+
+TEST(Uri, DefaultsPortBySchemeAndTransport) {
+  EXPECT_EQ(Uri::parse("sip:a@h")->port_or_default(), 5060);
+  EXPECT_EQ(Uri::parse("sips:a@h")->port_or_default(), 5061);
+  EXPECT_EQ(Uri::parse("sip:a@h;transport=tls")->port_or_default(), 5061);
+}
+
+TEST(Uri, RejectsGarbage) {
+  EXPECT_FALSE(Uri::parse(""));
+  EXPECT_FALSE(Uri::parse("http://example.com/"));
+  EXPECT_FALSE(Uri::parse("sip:"));
+  EXPECT_FALSE(Uri::parse(std::string(5000, 'a')));
+}
+
+TEST(Uri, TelUriKeepsNumberAsUser) {
+  auto u = Uri::parse("tel:+4930123456");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->scheme(), "tel");
+  EXPECT_EQ(u->user(), "+4930123456");
+  EXPECT_EQ(u->str(), "tel:+4930123456");
+}
+
+TEST(Uri, Ipv6HostKeepsBrackets) {
+  auto u = Uri::parse("sip:bob@[::1]:5062");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->str(), "sip:bob@[::1]:5062");
+}
+
+TEST(Uri, EquivalenceFollowsRfc3261) {
+  auto a = *Uri::parse("sip:carol@CHICAGO.com");
+  EXPECT_TRUE(a.equivalent(*Uri::parse("sip:carol@chicago.com")));
+  EXPECT_TRUE(a.equivalent(*Uri::parse("sip:carol@chicago.com:5060")));
+  EXPECT_TRUE(a.equivalent(*Uri::parse("sip:carol@chicago.com;newparam=5")));
+  EXPECT_FALSE(a.equivalent(*Uri::parse("sip:Carol@chicago.com")));
+  EXPECT_FALSE(a.equivalent(*Uri::parse("sip:carol@chicago.com;transport=tcp")));
+  EXPECT_FALSE(a.equivalent(*Uri::parse("sips:carol@chicago.com")));
+}
+
+TEST(Uri, EditsParameters) {
+  auto u = *Uri::parse("sip:a@h;x=1;lr");
+  u.set_param("transport", "tcp");
+  u.remove_param("x");
+  EXPECT_EQ(u.str(), "sip:a@h;lr;transport=tcp");
+}
