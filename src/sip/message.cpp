@@ -162,8 +162,13 @@ bool Message::set_request_uri(std::string_view uri) {
   auto* s = sip_of(msg_);
   if (!s || !s->sip_request) return false;
   std::string u(uri);
+  // Parse first, then copy the parsed URL: handing Sofia the string lets odd URIs
+  // (e.g. "sip:@h@:0038...") trip an assertion in sip_request_create (found by fuzzing).
+  url_t* parsed = url_hdup(msg_home(msg_), reinterpret_cast<const url_t*>(URL_STRING_MAKE(u.c_str())));
+  if (!parsed || (!parsed->url_host && parsed->url_type != url_tel) || (parsed->url_type != url_sip && parsed->url_type != url_sips && parsed->url_type != url_tel))
+    return false;
   sip_request_t* rq = sip_request_create(msg_home(msg_), s->sip_request->rq_method, s->sip_request->rq_method_name,
-                                         URL_STRING_MAKE(u.c_str()), nullptr);
+                                         reinterpret_cast<url_string_t*>(parsed), nullptr);
   if (!rq) return false;
   return msg_header_insert(msg_, reinterpret_cast<msg_pub_t*>(s), reinterpret_cast<msg_header_t*>(rq)) == 0;
 }

@@ -81,6 +81,15 @@ TEST(Message, RewritesForForwarding) {
   EXPECT_EQ(m->header("X-Custom"), "hello");
 }
 
+TEST(Message, OddRequestUrisDoNotAbort) {
+  // Found by fuzzing: Sofia's sip_request_create asserted on this URI given as a string.
+  auto m = Message::parse(kInvite);
+  m->set_request_uri("sip:@poembax@:003875820019684212734");
+  EXPECT_FALSE(m->set_request_uri("not a uri"));
+  EXPECT_TRUE(m->set_request_uri("tel:+15551234"));
+  (void)m->str();
+}
+
 TEST(Message, RejectsHeaderInjection) {
   auto m = Message::parse(kInvite);
   EXPECT_FALSE(m->add_header("X-Evil", "a\r\nVia: x"));

@@ -244,3 +244,4 @@ def test_tcp_registration_and_call(tmp_path):
         finish(uas)
     finally:
         proxy.stop()
+
