@@ -28,24 +28,49 @@ struct Harness {
 
   Harness() {
     spdlog::set_level(spdlog::level::off);
+    // Fuzzed host names are looked up in DNS: ask a loopback port where nothing
+    // listens, so every lookup fails at once instead of staying in flight.
+    auto conf = std::filesystem::temp_directory_path() / "confab-fuzz-resolv.conf";
+    FILE* f = std::fopen(conf.c_str(), "w");
+    if (f) {
+      std::fputs("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n", f);
+      std::fclose(f);
+    }
     confab::proxy::ProxyConfig c;
     c.listen.push_back(*confab::sip::ListenSpec::parse("udp:127.0.0.1:" + std::to_string(kPort)));
     c.db_path = ":memory:";
     c.domains = {"example.com"};
     c.routes = {{"conf.example.com", "127.0.0.1:9"}};
     c.auth_invite = true;
+    c.resolv_conf = (std::filesystem::temp_directory_path() / "confab-fuzz-resolv.conf").string();
     proxy = std::make_unique<confab::proxy::ProxyServer>(loop, c);
     sock = ::socket(AF_INET, SOCK_DGRAM, 0);
     to.sin_family = AF_INET;
     to.sin_port = htons(kPort);
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   }
+  ~Harness() {
+    ::close(sock);
+    // Let in-flight work (failing DNS lookups, retransmissions) finish before tearing down.
+    loop.run_for(std::chrono::milliseconds(1500));
+    proxy.reset();
+  }
 };
+
+Harness* h = nullptr;
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Harness* h = new Harness();
+  if (!h) {
+    h = new Harness();
+    // Tear the proxy down at exit so LeakSanitizer sees what it really leaked,
+    // not what is still in flight (transactions, DNS lookups) when fuzzing stops.
+    std::atexit([] {
+      delete h;
+      h = nullptr;
+    });
+  }
   if (size == 0 || size > 8000) return 0;
   auto before = h->proxy->layer().stats();
   ::sendto(h->sock, data, size, 0, reinterpret_cast<sockaddr*>(&h->to), sizeof h->to);

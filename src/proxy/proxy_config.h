@@ -30,6 +30,7 @@ struct ProxyConfig {
   // keeps finished transactions' memory ~6x lower at thousands of calls/s; an
   // INVITE that has been answered provisionally is limited by Timer C (185 s) instead.
   unsigned transaction_timeout_ms = 5000;
+  std::string resolv_conf;  // empty: /etc/resolv.conf
 };
 
 // Reads a TOML file ([proxy] table, see docs/deployment.md) into `config`,

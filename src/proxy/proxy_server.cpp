@@ -61,6 +61,7 @@ ProxyServer::ProxyServer(sip::EventLoop& loop, ProxyConfig config)
   opts.listen = config_.listen;
   opts.max_message_size = config_.max_message_size;
   opts.transaction_timeout_ms = config_.transaction_timeout_ms;
+  opts.resolv_conf = config_.resolv_conf;
   layer_ = std::make_unique<sip::TransactionLayer>(loop, opts, *this);
 
   std::vector<LocalAddress> local;

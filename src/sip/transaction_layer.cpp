@@ -8,6 +8,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/sip_util.h>
+#include <sofia-sip/sresolv.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/tport_tag.h>
 #include <spdlog/spdlog.h>
@@ -136,6 +137,10 @@ TransactionLayer::TransactionLayer(EventLoop& loop, const TransactionLayerOption
                             // Large UDP buffers: a burst during a short stall (a hash table
                             // growing, a page-faulting allocation) must queue, not drop.
                             TPTAG_UDP_RMEM(options.udp_buffer_bytes), TPTAG_UDP_WMEM(options.udp_buffer_bytes),
+                            // No built-in STUN server on SIP ports: Sofia's leaks memory on
+                            // every STUN request (send_stun_error) and logs each to stderr.
+                            TPTAG_STUN_SERVER(0),
+                            TAG_IF(!options.resolv_conf.empty(), SRESTAG_RESOLV_CONF(options.resolv_conf.c_str())),
                             TAG_END());
   if (!agent_) throw std::runtime_error("cannot listen on " + options.listen.front().str());
   for (size_t i = 1; i < options.listen.size(); ++i) {
@@ -207,6 +212,15 @@ std::unique_ptr<ClientTransaction> TransactionLayer::send(Message request, Clien
 }
 
 bool TransactionLayer::send_stateless(Message request, const std::string& next_hop) {
+  // nta_msg_tsend() leaks the message when it cannot route it (found by fuzzing),
+  // so refuse anything whose next hop or Request-URI is not a SIP URI up front.
+  auto sip_uri = [](const std::string& text) {
+    auto u = Uri::parse(text);
+    return u && (u->scheme() == "sip" || u->scheme() == "sips");
+  };
+  auto routes = request.routes();
+  const std::string& hop = !next_hop.empty() ? next_hop : !routes.empty() ? routes.front() : std::string();
+  if (!sip_uri(request.request_uri()) || (!hop.empty() && !sip_uri(hop))) return false;
   msg_t* msg = request.release();
   if (!msg) return false;
   return nta_msg_tsend(agent_, msg, next_hop.empty() ? nullptr : URL_STRING_MAKE(next_hop.c_str()), TAG_END()) == 0;

@@ -42,6 +42,8 @@ struct TransactionLayerOptions {
   // RFC 3261's 64*T1: how long a request may go unanswered (timers B, F) and how
   // long a finished transaction keeps absorbing retransmissions (timers H, J).
   unsigned transaction_timeout_ms = 32000;
+  // resolv.conf for RFC 3263 lookups; empty: /etc/resolv.conf.
+  std::string resolv_conf;
 };
 
 class TransactionLayer {

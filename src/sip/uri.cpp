@@ -36,6 +36,21 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// RFC 3261 host: a host name (letters, digits, '-', '.'; '_' tolerated), an IPv4
+// address, or an IPv6 reference in brackets. Sofia's parser lets other bytes through.
+bool valid_host(std::string_view h) {
+  if (h.empty() || h.size() > 255) return false;
+  if (h.front() == '[') {
+    if (h.size() < 3 || h.back() != ']') return false;
+    for (char c : h.substr(1, h.size() - 2))
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+    return true;
+  }
+  for (char c : h)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') return false;
+  return true;
+}
+
 }  // namespace
 
 std::optional<Uri> Uri::parse(std::string_view text) {
@@ -47,7 +62,7 @@ std::optional<Uri> Uri::parse(std::string_view text) {
   if (url_d(url, buf.data()) < 0) return std::nullopt;
   if (url->url_type != url_sip && url->url_type != url_sips && url->url_type != url_tel)
     return std::nullopt;
-  if (url->url_type != url_tel && (!url->url_host || !*url->url_host)) return std::nullopt;
+  if (url->url_type != url_tel && (!url->url_host || !valid_host(url->url_host))) return std::nullopt;
   Uri u;
   u.scheme_ = lower(url->url_scheme ? url->url_scheme : "sip");
   if (url->url_user) u.user_ = url->url_user;

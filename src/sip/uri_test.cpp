@@ -30,6 +30,9 @@ TEST(Uri, RejectsGarbage) {
   EXPECT_FALSE(Uri::parse("http://example.com/"));
   EXPECT_FALSE(Uri::parse("sip:"));
   EXPECT_FALSE(Uri::parse(std::string(5000, 'a')));
+  EXPECT_FALSE(Uri::parse("sip:bob@\x9e\x90host"));
+  EXPECT_FALSE(Uri::parse("sip:bob@ho st"));
+  EXPECT_TRUE(Uri::parse("sip:bob@my-host.example.com."));
 }
 
 TEST(Uri, TelUriKeepsNumberAsUser) {
