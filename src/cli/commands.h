@@ -4,7 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <utility>
 #include <string>
 
 namespace confab::cli {
@@ -18,6 +20,11 @@ using Runner = std::function<int()>;
 // Each adds a subcommand to `app`; the runner is stored for main to call.
 void add_proxy_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+
+// "HOST:PORT" -> (host, port); throws std::runtime_error naming `what`.
+std::pair<std::string, uint16_t> parse_host_port(const std::string& s, const char* what);
 
 // Blocks SIGINT/SIGTERM in every thread and returns a function that waits for
 // one of them on a helper thread, calling `on_signal` once (e.g. loop.stop()).

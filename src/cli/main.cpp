@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error")->capture_default_str();
   confab::cli::Runner runner;
   confab::cli::add_proxy_command(app, global, runner);
+  confab::cli::add_mixer_command(app, global, runner);
+  confab::cli::add_phone_command(app, global, runner);
   confab::cli::add_demo_command(app, global, runner);
   try {
     app.parse(argc, argv);

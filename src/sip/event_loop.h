@@ -20,6 +20,7 @@ namespace confab::sip {
 
 class EventLoop {
  public:
+  // Sofia binds the loop to the creating thread: create it on the thread that runs it.
   EventLoop();
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;

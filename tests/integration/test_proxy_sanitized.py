@@ -43,7 +43,7 @@ def test_proxy_has_no_memory_errors_or_leaks_under_load(tmp_path, monkeypatch):
                      stun, stun[:2] + bytes([0, 8]) + stun[4:] + bytes([0, 0x80, 0, 4, 0, 0, 0, 0])):
             sip_exchange(blob, 5060, timeout=0.2)
         # Every input that once crashed or leaked under the fuzzers.
-        for f in sorted((ROOT / "tests" / "fuzz" / "regressions").iterdir()):
+        for f in sorted((ROOT / "tests" / "fuzz" / "sip" / "regressions").iterdir()):
             sip_exchange(f.read_bytes().replace(b"15960", b"5060"), 5060, timeout=0.2)
         assert proxy.alive(), proxy.output()
         time.sleep(2)  # let failing DNS lookups of odd host names finish

@@ -1,0 +1,89 @@
+// confab mixer: the SIP-controlled N-1 audio mixer.
+#include <charconv>
+
+#include "base/log.h"
+#include "cli/commands.h"
+#include "mixer/mixer_server.h"
+#include "sip/event_loop.h"
+
+namespace confab::cli {
+
+namespace {
+
+struct MixerArgs {
+  std::vector<std::string> listen;
+  std::string rtp_ports = "20000-29999";
+  std::string rtp_host = "127.0.0.1";
+  int threads = 1;
+  int rtp_timeout_s = 60;
+  std::string http;
+  std::string http_token;
+};
+
+std::pair<uint16_t, uint16_t> parse_range(const std::string& s) {
+  auto dash = s.find('-');
+  unsigned lo = 0, hi = 0;
+  if (dash == std::string::npos || std::from_chars(s.data(), s.data() + dash, lo).ec != std::errc() ||
+      std::from_chars(s.data() + dash + 1, s.data() + s.size(), hi).ec != std::errc() || lo < 1024 || hi > 65535 ||
+      lo + 1 >= hi)
+    throw std::runtime_error("bad --rtp-ports '" + s + "' (want LOW-HIGH, e.g. 20000-29999)");
+  return {static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
+}
+
+}  // namespace
+
+std::pair<std::string, uint16_t> parse_host_port(const std::string& s, const char* what) {
+  auto colon = s.rfind(':');
+  unsigned port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      std::from_chars(s.data() + colon + 1, s.data() + s.size(), port).ec != std::errc() || port > 65535)
+    throw std::runtime_error(std::string("bad ") + what + " '" + s + "' (want HOST:PORT)");
+  return {s.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+std::vector<sip::ListenSpec> parse_listen(const std::vector<std::string>& specs, const std::string& fallback) {
+  std::vector<sip::ListenSpec> out;
+  for (auto& l : specs.empty() ? std::vector<std::string>{fallback} : specs) {
+    auto spec = sip::ListenSpec::parse(l);
+    if (!spec) throw std::runtime_error("bad --listen '" + l + "' (want [udp:|tcp:]HOST:PORT)");
+    out.push_back(*spec);
+  }
+  return out;
+}
+
+void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runner) {
+  auto a = std::make_shared<MixerArgs>();
+  auto* cmd = app.add_subcommand("mixer", "SIP-controlled N-1 audio mixer: INVITE sip:<mix-id>@mixer joins a mix");
+  cmd->add_option("--listen", a->listen, "SIP address, [udp:|tcp:]HOST:PORT (default 127.0.0.1:5090)");
+  cmd->add_option("--rtp-ports", a->rtp_ports, "RTP port range")->capture_default_str();
+  cmd->add_option("--rtp-host", a->rtp_host, "address for RTP")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "mixing threads (at most one per core)")->capture_default_str();
+  cmd->add_option("--rtp-timeout", a->rtp_timeout_s, "seconds without RTP before a leg is hung up")->capture_default_str();
+  cmd->add_option("--http", a->http, "HOST:PORT for GET /mixes and /metrics (off by default)");
+  cmd->add_option("--http-token", a->http_token, "bearer token required by the HTTP endpoint");
+  cmd->callback([a, &global, &runner] {
+    runner = [a, &global]() -> int {
+      base::init_logging("mixer", global.log_level);
+      mixer::MixerConfig c;
+      c.listen = parse_listen(a->listen, "127.0.0.1:5090");
+      std::tie(c.rtp_low, c.rtp_high) = parse_range(a->rtp_ports);
+      c.rtp_host = a->rtp_host;
+      c.threads = a->threads;
+      c.rtp_timeout_ms = a->rtp_timeout_s * 1000;
+      if (!a->http.empty()) std::tie(c.http_host, c.http_port) = parse_host_port(a->http, "--http");
+      c.http_token = a->http_token;
+      sip::EventLoop loop;
+      mixer::MixerServer server(loop, c);
+      spdlog::info("mixer listening on {} (RTP {} {}-{}, {} thread(s){})", c.listen.front().str(), c.rtp_host,
+                   c.rtp_low, c.rtp_high, c.threads, c.http_host.empty() ? "" : ", HTTP " + a->http);
+      stop_on_signals([&loop] { loop.stop(); });
+      loop.run();
+      server.shutdown();
+      auto m = server.engine().metrics();
+      spdlog::info("mixer stopped: {} ticks, {} late", m.ticks, m.late_ticks);
+      return 0;
+    };
+  });
+}
+
+}  // namespace confab::cli

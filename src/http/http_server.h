@@ -1,0 +1,74 @@
+// A small HTTP/1.1 server (Boost.Beast) for the admin and web APIs of every
+// part: routes by method and path, optional bearer token, bounded requests.
+// It runs on its own thread; handlers that touch SIP state hop to the SIP
+// thread with call_on() (see below).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sip/event_loop.h"
+
+namespace confab::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // "/mixes" (no query)
+  std::string query;   // "a=1&b=2"
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string header(const std::string& lower_name) const;
+  std::string query_param(const std::string& name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  static Response json(int status, std::string body);
+  // {"error": reason} with the given status.
+  static Response error(int status, const std::string& reason);
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+class Server {
+ public:
+  // Binds host:port (port 0 picks one); throws std::runtime_error on failure.
+  Server(const std::string& host, uint16_t port);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Exact path, or a prefix when `path` ends with '/' (e.g. "/mixes/").
+  void route(const std::string& method, const std::string& path, Handler handler);
+  // Every request must then carry "Authorization: Bearer <token>" (else 401).
+  void require_token(std::string token);
+  void start();  // serves on a thread of its own
+  void stop();
+  uint16_t port() const;
+
+  static constexpr size_t kMaxBody = 1024 * 1024;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Runs `fn` on the SIP thread of `loop` and returns its result to the calling
+// (HTTP) thread, or a 503 if the loop does not answer within `timeout`.
+Response call_on(sip::EventLoop& loop, std::function<Response()> fn,
+                 std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+
+// JSON string escaping for hand-built bodies.
+std::string json_escape(const std::string& s);
+
+}  // namespace confab::http

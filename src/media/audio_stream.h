@@ -1,0 +1,98 @@
+// One RTP audio stream as the mixer and the phone use it: received packets go
+// through a jitter buffer and a decoder into 20 ms frames at any rate; 20 ms
+// frames at any rate are encoded and sent. Single-threaded: one media thread
+// owns each stream.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "media/audio.h"
+#include "media/codec.h"
+#include "media/jitter_buffer.h"
+#include "media/resampler.h"
+#include "media/rtp.h"
+#include "media/udp_socket.h"
+
+namespace confab::media {
+
+// What offer/answer settled, in media terms.
+struct StreamTerms {
+  Codec codec = Codec::Pcmu;
+  int payload_type = 0;
+  std::optional<int> telephone_event_pt;  // RFC 4733 payload type, if negotiated
+  Endpoint remote;                        // where RTP goes
+  bool send = true;                       // direction: we send
+  bool receive = true;                    // direction: we listen
+};
+
+struct StreamStats {
+  uint64_t packets_received = 0;
+  uint64_t packets_sent = 0;
+  uint64_t bad_packets = 0;      // not RTP, wrong payload type, undecodable
+  uint64_t concealed_frames = 0;
+  int64_t lost = 0;              // RFC 3550 cumulative loss
+  uint32_t jitter_ms = 0;
+  uint32_t ssrc_changes = 0;
+};
+
+class AudioStream {
+ public:
+  AudioStream(UdpSocket rtp, UdpSocket rtcp);
+  AudioStream(const AudioStream&) = delete;
+  AudioStream& operator=(const AudioStream&) = delete;
+
+  // New or changed terms (re-INVITE): a new codec restarts the decoder/encoder.
+  void set_terms(const StreamTerms& terms);
+  const StreamTerms& terms() const { return terms_; }
+  uint16_t local_port() const { return rtp_.local_port(); }
+  int rtp_fd() const { return rtp_.fd(); }
+
+  // Reads every datagram waiting on the RTP (and RTCP) socket; returns how many RTP packets were taken.
+  size_t receive(uint64_t now_ms);
+
+  enum class Frame { Audio, Concealed, Silence };
+  // The next 20 ms of received audio at `rate` into `out` (frame_samples(rate)).
+  // conceal=false turns packet loss into silence (the phone's honest recorder).
+  Frame pull(int16_t* out, int rate, bool conceal = true);
+
+  // Encodes one 20 ms frame given at `rate` and sends it.
+  void push(const int16_t* pcm, int rate);
+  // Encodes without sending (to share one encode between streams); returns the payload size.
+  size_t encode(const int16_t* pcm, int rate, uint8_t* out, size_t capacity);
+  // Sends an encoded 20 ms payload in this stream's RTP sequence.
+  void send_payload(const uint8_t* payload, size_t size);
+
+  const StreamStats& stats() const { return stats_; }
+  uint64_t last_packet_ms() const { return last_packet_ms_; }  // 0 if none yet
+  // Called for each RFC 4733 digit when its end arrives.
+  std::function<void(char)> on_digit;
+
+ private:
+  void handle_rtp(const uint8_t* data, size_t size, uint64_t now_ms);
+  const int16_t* to_rate(const int16_t* in, int in_rate, int out_rate, std::unique_ptr<Resampler>& r, int16_t* buf);
+
+  UdpSocket rtp_, rtcp_;
+  StreamTerms terms_;
+  bool configured_ = false;
+  std::unique_ptr<Encoder> encoder_;
+  std::unique_ptr<Decoder> decoder_;
+  std::unique_ptr<JitterBuffer> jitter_;
+  std::unique_ptr<Resampler> in_resampler_, out_resampler_;
+  RtpReceiveStats rx_stats_;
+  StreamStats stats_;
+  uint64_t last_packet_ms_ = 0;
+  uint32_t ssrc_;
+  uint16_t seq_;
+  uint32_t ts_;
+  bool marker_next_ = true;
+  std::vector<uint8_t> payload_;
+  std::vector<int16_t> decoded_;   // decoded samples not yet pulled (ptime > 20 ms)
+  uint32_t last_event_ts_ = 0;
+  bool event_reported_ = false;
+};
+
+}  // namespace confab::media

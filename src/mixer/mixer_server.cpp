@@ -1,0 +1,294 @@
+#include "mixer/mixer_server.h"
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "sip/uri.h"
+
+namespace confab::mixer {
+
+namespace {
+
+constexpr const char* kSdp = "application/sdp";
+
+uint64_t now_seconds() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::optional<media::StreamTerms> to_stream_terms(const sip::AudioTerms& t, std::string* error) {
+  auto codec = media::codec_from_sdp(t.codec.encoding, t.codec.clock_rate);
+  if (!codec) {
+    *error = "unsupported codec " + t.codec.encoding;
+    return std::nullopt;
+  }
+  auto remote = media::Endpoint::from(t.remote_address, t.remote_port);
+  if (!remote) {
+    *error = "connection address must be numeric: " + t.remote_address;
+    return std::nullopt;
+  }
+  media::StreamTerms s;
+  s.codec = *codec;
+  s.payload_type = t.codec.payload_type;
+  if (t.telephone_event) s.telephone_event_pt = t.telephone_event->payload_type;
+  s.remote = *remote;
+  s.send = sip::sends(t.direction);
+  s.receive = sip::receives(t.direction);
+  return s;
+}
+
+std::string mix_id_of(const sip::Message& invite) {
+  auto uri = sip::Uri::parse(invite.request_uri());
+  return uri ? uri->user() : std::string();
+}
+
+}  // namespace
+
+MixerServer::MixerServer(sip::EventLoop& loop, MixerConfig config)
+    : loop_(loop), config_(std::move(config)), ports_(config_.rtp_low, config_.rtp_high),
+      engine_({config_.threads, config_.rtp_timeout_ms},
+              [this](LegId id, MixEngine::LegEvent ev) { loop_.post([this, id, ev] { on_leg_event(id, ev); }); },
+              [this](LegId id, char digit) { spdlog::info("leg {}: DTMF digit {}", id, digit); }) {
+  sip::UserAgentOptions ua;
+  ua.listen = config_.listen;
+  ua.user_agent = "confab-mixer";
+  ua_ = std::make_unique<sip::UserAgent>(loop, ua, *this);
+  if (!config_.http_host.empty()) {
+    http_ = std::make_unique<http::Server>(config_.http_host, config_.http_port);
+    if (!config_.http_token.empty()) http_->require_token(config_.http_token);
+    http_->route("GET", "/mixes", [this](const http::Request&) {
+      return http::call_on(loop_, [this] { return http::Response::json(200, mixes_json()); });
+    });
+    http_->route("GET", "/metrics", [this](const http::Request&) {
+      return http::Response{200, "text/plain; version=0.0.4", metrics_text(), {}};
+    });
+    http_->start();
+  }
+}
+
+MixerServer::~MixerServer() {
+  if (http_) http_->stop();
+  shutdown();
+}
+
+void MixerServer::shutdown() {
+  if (ua_) ua_->shutdown();
+}
+
+std::vector<sip::SdpFormat> MixerServer::supported_formats() const {
+  return {{111, "opus", 48000, 2, "useinbandfec=1"},
+          {9, "G722", 8000, 1, ""},
+          {0, "PCMU", 8000, 1, ""},
+          {8, "PCMA", 8000, 1, ""},
+          {101, "telephone-event", 8000, 1, "0-15"},
+          {110, "telephone-event", 48000, 1, "0-15"}};
+}
+
+MixerServer::Leg* MixerServer::leg_of(sip::Call& call) {
+  auto it = legs_.find(call.id());
+  return it == legs_.end() ? nullptr : &it->second;
+}
+
+std::string MixerServer::answer_sdp(Leg& leg, sip::SessionDescription sdp) {
+  // Same origin across the dialog, version up on every change (RFC 3264 section 8).
+  if (leg.sdp_session == 0) leg.sdp_session = now_seconds();
+  sdp.session_id = leg.sdp_session;
+  sdp.session_version = ++leg.sdp_version;
+  sdp.origin_user = "confab-mixer";
+  return sdp.str();
+}
+
+bool MixerServer::apply(Leg& leg, const sip::AudioTerms& terms, std::string* error) {
+  auto st = to_stream_terms(terms, error);
+  if (!st) return false;
+  if (leg.id == 0) {
+    leg.id = engine_.add_leg(leg.mix, std::move(leg.stream), *st);
+    spdlog::info("mix {}: leg {} joined ({} {} -> {})", leg.mix, leg.id, terms.codec.encoding,
+                 sip::direction_name(terms.direction), st->remote.str());
+  } else {
+    engine_.set_terms(leg.id, *st);
+  }
+  return true;
+}
+
+void MixerServer::handle_offer(Leg& leg, sip::IncomingRequest request, bool initial) {
+  const sip::Message& msg = request.message();
+  std::string_view body = msg.body();
+  if (body.empty()) {
+    // No offer (RFC 3725 flow I, or an offerless re-INVITE): we offer, the ACK answers.
+    auto offer = sip::make_audio_offer(supported_formats(), config_.rtp_host, leg.port);
+    std::string text = answer_sdp(leg, offer);
+    leg.our_offer = sip::SessionDescription::parse(text);
+    request.respond(200, "OK", {}, kSdp, text);
+    return;
+  }
+  if (msg.content_type() != kSdp) {
+    request.respond(415, "Unsupported Media Type", {{"Accept", kSdp}});
+    return;
+  }
+  std::string error;
+  auto offer = sip::SessionDescription::parse(body, &error);
+  if (!offer) {
+    spdlog::warn("leg {} in mix {}: {}", leg.id, leg.mix, error);
+    request.respond(400, "Malformed SDP", {{"Warning", "399 confab-mixer \"" + error + "\""}});
+    return;
+  }
+  auto answer = sip::answer_offer(*offer, supported_formats(), config_.rtp_host, leg.port, sip::Direction::SendRecv,
+                                  &error);
+  if (answer && !apply(leg, answer->terms, &error)) answer.reset();
+  if (!answer) {
+    spdlog::warn("mix {}: offer not acceptable: {}", leg.mix, error);
+    request.respond(488, "Not Acceptable Here", {{"Warning", "305 confab-mixer \"" + error + "\""}});
+    return;
+  }
+  request.respond(200, "OK", {}, kSdp, answer_sdp(leg, answer->sdp));
+  (void)initial;
+}
+
+void MixerServer::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) {
+  call->set_handler(this);
+  std::string mix = mix_id_of(invite.message());
+  if (mix.empty()) {
+    invite.respond(404, "Not Found", {{"Warning", "399 confab-mixer \"call sip:<mix-id>@this-mixer\""}});
+    return;
+  }
+  auto pair = ports_.allocate(config_.rtp_host, 256 * 1024);
+  if (!pair) {
+    spdlog::error("mix {}: no RTP ports left in {}-{}", mix, config_.rtp_low, config_.rtp_high);
+    invite.respond(503, "Service Unavailable", {{"Retry-After", "5"}});
+    return;
+  }
+  Leg& leg = legs_[call->id()];
+  leg.call = call;
+  leg.mix = mix;
+  leg.port = pair->rtp.local_port();
+  leg.stream = std::make_unique<media::AudioStream>(std::move(pair->rtp), std::move(pair->rtcp));
+  handle_offer(leg, std::move(invite), true);
+}
+
+void MixerServer::on_reinvite(sip::Call& call, sip::IncomingRequest request) {
+  Leg* leg = leg_of(call);
+  if (!leg) {
+    request.respond(481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  handle_offer(*leg, std::move(request), false);
+}
+
+void MixerServer::on_ack(sip::Call& call, const sip::Message& ack) {
+  Leg* leg = leg_of(call);
+  if (!leg || !leg->our_offer) return;
+  auto offer = std::move(*leg->our_offer);
+  leg->our_offer.reset();
+  std::string error = "no answer in the ACK";
+  auto answer = ack.body().empty() ? std::nullopt : sip::SessionDescription::parse(ack.body(), &error);
+  std::optional<sip::AudioTerms> terms;
+  if (answer) terms = sip::accept_answer(offer, *answer, &error);
+  if (!terms || !apply(*leg, *terms, &error)) {
+    spdlog::warn("mix {}: {}; ending the call", leg->mix, error);
+    call.hangup();
+  }
+}
+
+void MixerServer::on_info(sip::Call& call, sip::IncomingRequest request) {
+  Leg* leg = leg_of(call);
+  const auto& msg = request.message();
+  if (!leg || leg->id == 0) {
+    request.respond(481, "No Such Leg");
+    return;
+  }
+  std::string ct = msg.content_type();
+  if (ct != kControlContentType && ct != "application/json") {
+    request.respond(415, "Unsupported Media Type", {{"Accept", kControlContentType}});
+    return;
+  }
+  boost::system::error_code ec;
+  auto value = boost::json::parse(std::string(msg.body()), ec);
+  const auto* obj = ec ? nullptr : value.if_object();
+  const auto* action = obj ? obj->if_contains("action") : nullptr;
+  if (!action || !action->is_string()) {
+    request.respond(400, "Expected a JSON object with an action");
+    return;
+  }
+  std::string a(action->as_string());
+  if (a == "move") {
+    const auto* to = obj->if_contains("mix");
+    if (!to || !to->is_string() || to->as_string().empty()) {
+      request.respond(400, "move needs a mix");
+      return;
+    }
+    std::string target(to->as_string());
+    spdlog::info("leg {}: moved from mix {} to {}", leg->id, leg->mix, target);
+    engine_.move_leg(leg->id, target);
+    leg->mix = target;
+  } else if (a == "mute") {
+    const auto* muted = obj->if_contains("muted");
+    engine_.set_mute(leg->id, !muted || !muted->is_bool() || muted->as_bool());
+  } else if (a == "gain") {
+    const auto* db = obj->if_contains("db");
+    if (!db || !db->is_number()) {
+      request.respond(400, "gain needs db");
+      return;
+    }
+    engine_.set_gain(leg->id, db->to_number<double>());
+  } else {
+    request.respond(400, "Unknown action");
+    return;
+  }
+  request.respond(200, "OK");
+}
+
+void MixerServer::on_terminated(sip::Call& call, int status, std::string_view reason) {
+  auto it = legs_.find(call.id());
+  if (it == legs_.end()) return;
+  if (it->second.id) {
+    engine_.remove_leg(it->second.id);
+    spdlog::info("mix {}: leg {} left ({} {})", it->second.mix, it->second.id, status, reason);
+  }
+  legs_.erase(it);
+}
+
+void MixerServer::on_leg_event(LegId id, MixEngine::LegEvent event) {
+  if (event != MixEngine::LegEvent::RtpTimeout) return;
+  for (auto& [cid, leg] : legs_)
+    if (leg.id == id) {
+      spdlog::warn("mix {}: leg {} sent no RTP for {} ms; hanging up", leg.mix, id, config_.rtp_timeout_ms);
+      leg.call->hangup();
+      return;
+    }
+}
+
+std::string MixerServer::mixes_json() {
+  boost::json::array mixes;
+  for (auto& m : engine_.snapshot()) {
+    boost::json::array legs;
+    for (auto& l : m.legs)
+      legs.push_back({{"leg", l.id}, {"codec", l.codec}, {"local_port", l.local_port}, {"remote", l.remote},
+                      {"muted", l.muted}, {"gain_db", l.gain_db}, {"send", l.send}, {"receive", l.receive},
+                      {"packets_received", l.stats.packets_received}, {"packets_sent", l.stats.packets_sent},
+                      {"lost", l.stats.lost}, {"jitter_ms", l.stats.jitter_ms},
+                      {"concealed_frames", l.stats.concealed_frames}, {"bad_packets", l.stats.bad_packets}});
+    mixes.push_back({{"mix", m.id}, {"rate", m.rate}, {"legs", std::move(legs)}});
+  }
+  return boost::json::serialize(boost::json::object{{"mixes", std::move(mixes)}});
+}
+
+std::string MixerServer::metrics_text() {
+  auto m = engine_.metrics();
+  std::string s;
+  auto add = [&](const char* name, const char* help, uint64_t v, const char* type = "counter") {
+    s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+         std::to_string(v) + "\n";
+  };
+  add("confab_mixer_ticks_total", "20 ms mixing ticks run", m.ticks);
+  add("confab_mixer_late_ticks_total", "ticks whose work ended after the next tick was due", m.late_ticks);
+  add("confab_mixer_encodes_total", "encoder runs", m.encodes);
+  add("confab_mixer_shared_encodes_total", "sends that reused another leg's encode", m.shared_encodes);
+  add("confab_mixer_legs", "legs in all mixes", m.legs, "gauge");
+  add("confab_mixer_mixes", "active mixes", m.mixes, "gauge");
+  return s;
+}
+
+}  // namespace confab::mixer

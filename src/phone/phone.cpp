@@ -1,0 +1,359 @@
+#include "phone/phone.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "sip/uri.h"
+
+namespace confab::phone {
+
+namespace {
+
+constexpr const char* kSdp = "application/sdp";
+
+uint64_t now_seconds() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+// "%3B" -> ";" etc. for headers carried in a Refer-To URI (RFC 3261 19.1.1).
+std::string url_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Splits "sip:b@h?Replaces=a%3Bb&Foo=x" into the plain URI and its headers.
+std::pair<std::string, std::vector<sip::HeaderField>> split_uri_headers(const std::string& text) {
+  auto uri = sip::Uri::parse(text);
+  if (!uri || uri->headers().empty()) return {text, {}};
+  std::vector<sip::HeaderField> headers;
+  std::stringstream ss(uri->headers());
+  std::string item;
+  while (std::getline(ss, item, '&')) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = url_decode(item.substr(0, eq)), value = url_decode(item.substr(eq + 1));
+    if (name == "body" || name.empty()) continue;
+    headers.push_back({name, value});
+  }
+  uri->set_headers("");
+  return {uri->str(), headers};
+}
+
+std::optional<media::StreamTerms> to_stream_terms(const sip::AudioTerms& t) {
+  auto codec = media::codec_from_sdp(t.codec.encoding, t.codec.clock_rate);
+  auto remote = media::Endpoint::from(t.remote_address, t.remote_port);
+  if (!codec || !remote) return std::nullopt;
+  media::StreamTerms s;
+  s.codec = *codec;
+  s.payload_type = t.codec.payload_type;
+  if (t.telephone_event) s.telephone_event_pt = t.telephone_event->payload_type;
+  s.remote = *remote;
+  s.send = sip::sends(t.direction);
+  s.receive = sip::receives(t.direction);
+  return s;
+}
+
+}  // namespace
+
+Phone::Phone(sip::EventLoop& loop, PhoneConfig config, Emit emit)
+    : loop_(loop), config_(std::move(config)), emit_(std::move(emit)), ports_(config_.rtp_low, config_.rtp_high),
+      media_(config_.source, config_.record_file) {
+  sip::UserAgentOptions ua;
+  ua.listen = config_.listen;
+  ua.user_agent = "confab-phone";
+  ua.proxy = config_.proxy;
+  ua.identity = !config_.identity.empty() ? config_.identity : config_.register_aor;
+  if (!config_.user.empty()) ua.credentials.push_back({config_.user, config_.password, ""});
+  ua_ = std::make_unique<sip::UserAgent>(loop, ua, *this);
+  media_.start();
+  if (!config_.register_aor.empty() && !config_.proxy.empty())
+    registration_ = ua_->register_at(config_.register_aor, config_.proxy, config_.register_expires, this);
+  event("ready", {{"contact", ua_->contact()}});
+  if (!config_.dial.empty()) dial(config_.dial);
+}
+
+Phone::~Phone() { shutdown(); }
+
+void Phone::shutdown() {
+  registration_.reset();
+  if (ua_) ua_->shutdown();
+  media_.set_stream(nullptr);
+  media_.stop();
+}
+
+void Phone::event(const std::string& name, const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string line = "event=" + name;
+  for (auto& [k, v] : fields) line += " " + k + "=" + (v.find(' ') != std::string::npos ? "\"" + v + "\"" : v);
+  emit_(line);
+}
+
+std::vector<sip::SdpFormat> Phone::formats() const {
+  std::vector<sip::SdpFormat> all = {{0, "PCMU", 8000, 1, ""},
+                                     {8, "PCMA", 8000, 1, ""},
+                                     {9, "G722", 8000, 1, ""},
+                                     {111, "opus", 48000, 2, "useinbandfec=1"}};
+  std::vector<sip::SdpFormat> out;
+  for (auto& f : all) {
+    std::string lower = f.encoding;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (config_.codec.empty() || config_.codec == lower) out.push_back(f);
+  }
+  out.push_back({101, "telephone-event", 8000, 1, "0-15"});
+  return out;
+}
+
+Phone::CallState* Phone::state_of(sip::Call& call) {
+  auto it = calls_.find(call.id());
+  return it == calls_.end() ? nullptr : &it->second;
+}
+
+Phone::CallState* Phone::current() {
+  auto it = calls_.find(current_);
+  return it == calls_.end() ? nullptr : &it->second;
+}
+
+bool Phone::new_stream(CallState& cs) {
+  auto pair = ports_.allocate(config_.rtp_host, 256 * 1024);
+  if (!pair) return false;
+  cs.port = pair->rtp.local_port();
+  cs.stream = std::make_shared<media::AudioStream>(std::move(pair->rtp), std::move(pair->rtcp));
+  cs.stream->on_digit = [this](char d) { loop_.post([this, d] { event("digit", {{"digit", std::string(1, d)}}); }); };
+  return true;
+}
+
+std::string Phone::offer_text(CallState& cs, sip::Direction direction) {
+  auto offer = sip::make_audio_offer(formats(), config_.rtp_host, cs.port, direction);
+  return answer_text(cs, std::move(offer));
+}
+
+std::string Phone::answer_text(CallState& cs, sip::SessionDescription sdp) {
+  if (cs.sdp_session == 0) cs.sdp_session = now_seconds();
+  sdp.session_id = cs.sdp_session;
+  sdp.session_version = ++cs.sdp_version;
+  sdp.origin_user = "confab-phone";
+  return sdp.str();
+}
+
+bool Phone::apply(CallState& cs, const sip::AudioTerms& terms) {
+  auto st = to_stream_terms(terms);
+  if (!st) return false;
+  cs.stream->set_terms(*st);
+  event("media", {{"call", cs.call->id()}, {"codec", terms.codec.encoding},
+                  {"direction", std::string(sip::direction_name(terms.direction))},
+                  {"remote", terms.remote_address + ":" + std::to_string(terms.remote_port)}});
+  return true;
+}
+
+void Phone::make_current(CallState& cs) {
+  current_ = cs.call->id();
+  media_.set_stream(cs.stream);
+}
+
+void Phone::answer_request(CallState& cs, sip::IncomingRequest request) {
+  std::string_view body = request.message().body();
+  if (body.empty()) {
+    // Third-party call control: no offer here, so we offer and the ACK answers.
+    std::string text = offer_text(cs, cs.held ? sip::Direction::Inactive : sip::Direction::SendRecv);
+    cs.our_offer = sip::SessionDescription::parse(text);
+    request.respond(200, "OK", {}, kSdp, text);
+    return;
+  }
+  std::string error;
+  auto offer = sip::SessionDescription::parse(body, &error);
+  std::optional<sip::Answer> answer;
+  if (offer) answer = sip::answer_offer(*offer, formats(), config_.rtp_host, cs.port, sip::Direction::SendRecv, &error);
+  if (!answer || !apply(cs, answer->terms)) {
+    event("rejected", {{"call", cs.call->id()}, {"reason", error.empty() ? "unusable offer" : error}});
+    request.respond(488, "Not Acceptable Here", {{"Warning", "305 confab-phone \"" + error + "\""}});
+    return;
+  }
+  request.respond(200, "OK", {}, kSdp, answer_text(cs, answer->sdp));
+  make_current(cs);
+}
+
+void Phone::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) {
+  call->set_handler(this);
+  CallState& cs = calls_[call->id()];
+  cs.call = call;
+  event("incoming", {{"call", call->id()}, {"from", invite.message().from_uri()}});
+  if (!new_stream(cs)) {
+    invite.respond(503, "Service Unavailable");
+    return;
+  }
+  if (config_.auto_answer) {
+    answer_request(cs, std::move(invite));
+    return;
+  }
+  invite.respond(180, "Ringing");
+  cs.ringing.emplace(std::move(invite));
+}
+
+void Phone::dial(const std::string& target_text, const std::vector<sip::HeaderField>& extra,
+                 const std::string& transferred_from) {
+  auto [target, headers] = split_uri_headers(target_text);
+  for (auto& h : extra) headers.push_back(h);
+  CallState cs;
+  if (!new_stream(cs)) {
+    event("error", {{"reason", "no RTP port"}});
+    return;
+  }
+  std::string offer = offer_text(cs, sip::Direction::SendRecv);
+  sip::CallOptions opts;
+  opts.headers = headers;
+  auto call = ua_->invite(target, offer, *this, opts);
+  if (!call) {
+    event("error", {{"reason", "cannot call " + target}});
+    return;
+  }
+  cs.call = call;
+  cs.our_offer = sip::SessionDescription::parse(offer);
+  cs.transferred_from = transferred_from;
+  event("dialing", {{"call", call->id()}, {"to", target}});
+  calls_[call->id()] = std::move(cs);
+}
+
+void Phone::on_invite_response(sip::Call& call, int status, const sip::Message& response) {
+  CallState* cs = state_of(call);
+  if (!cs) return;
+  if (status < 200) {
+    if (status > 100) event("progress", {{"call", call.id()}, {"status", std::to_string(status)}});
+  } else if (status < 300) {
+    auto answer = sip::SessionDescription::parse(response.body());
+    std::optional<sip::AudioTerms> terms;
+    if (answer && cs->our_offer) terms = sip::accept_answer(*cs->our_offer, *answer);
+    if (!terms || !apply(*cs, *terms)) {
+      event("error", {{"call", call.id()}, {"reason", "unusable answer"}});
+      call.hangup();
+      return;
+    }
+    cs->our_offer.reset();
+    event("answered", {{"call", call.id()}});
+    make_current(*cs);
+  }
+  if (!cs->transferred_from.empty()) {
+    // Tell the transferor how its REFER went (RFC 3515 section 2.4.5).
+    auto it = calls_.find(cs->transferred_from);
+    if (it != calls_.end() && status > 100) {
+      it->second.call->notify_refer(status, response.reason(), status >= 200);
+      if (status >= 200 && status < 300) it->second.call->hangup();
+    }
+  }
+}
+
+void Phone::on_reinvite(sip::Call& call, sip::IncomingRequest request) {
+  CallState* cs = state_of(call);
+  if (!cs) {
+    request.respond(481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  event("reinvite", {{"call", call.id()}});
+  answer_request(*cs, std::move(request));
+}
+
+void Phone::on_ack(sip::Call& call, const sip::Message& ack) {
+  CallState* cs = state_of(call);
+  if (!cs || !cs->our_offer) return;
+  auto answer = sip::SessionDescription::parse(ack.body());
+  std::optional<sip::AudioTerms> terms;
+  if (answer) terms = sip::accept_answer(*cs->our_offer, *answer);
+  cs->our_offer.reset();
+  if (!terms || !apply(*cs, *terms)) {
+    event("error", {{"call", call.id()}, {"reason", "no usable answer in the ACK"}});
+    call.hangup();
+    return;
+  }
+  make_current(*cs);
+}
+
+void Phone::on_refer(sip::Call& call, sip::IncomingRequest request) {
+  auto target = request.message().header("Refer-To");
+  if (!target || target->empty()) {
+    request.respond(400, "Missing Refer-To");
+    return;
+  }
+  std::string uri = *target;
+  if (uri.front() == '<') uri = uri.substr(1, uri.find('>') - 1);
+  event("refer", {{"call", call.id()}, {"to", uri}});
+  request.respond(202, "Accepted");
+  call.notify_refer(100, "Trying", false);
+  std::vector<sip::HeaderField> headers;
+  headers.push_back({"Referred-By", "<" + call.remote_uri() + ">"});
+  dial(uri, headers, call.id());
+}
+
+void Phone::on_request_response(sip::Call& call, sip::Method method, int status, const sip::Message&) {
+  if (method == sip::Method::Info)
+    event("info-response", {{"call", call.id()}, {"status", std::to_string(status)},
+                            {"t_ms", std::to_string(media_.elapsed_ms())}});
+}
+
+void Phone::on_notify(sip::Call& call, const sip::Message& notify) {
+  event("notify", {{"call", call.id()}, {"body", std::string(notify.body().substr(0, notify.body().find('\r')))}});
+}
+
+void Phone::on_terminated(sip::Call& call, int status, std::string_view reason) {
+  event("terminated", {{"call", call.id()}, {"status", std::to_string(status)}, {"reason", std::string(reason)}});
+  if (current_ == call.id()) {
+    current_.clear();
+    media_.set_stream(nullptr);
+    // Another established call (e.g. the one a transfer made) takes over the media.
+    for (auto& [id, cs] : calls_)
+      if (id != call.id() && cs.call->established()) make_current(cs);
+  }
+  calls_.erase(call.id());
+}
+
+void Phone::on_registration(int status, std::string_view reason) {
+  event("registration", {{"status", std::to_string(status)}, {"reason", std::string(reason)}});
+}
+
+bool Phone::command(const std::string& line) {
+  std::istringstream in(line);
+  std::string verb, arg;
+  in >> verb >> arg;
+  if (verb.empty()) return true;
+  CallState* cs = current();
+  if (!cs && !calls_.empty()) cs = &calls_.begin()->second;
+  if (verb == "dial" && !arg.empty()) {
+    dial(arg);
+  } else if (verb == "answer" && cs && cs->ringing) {
+    auto req = std::move(*cs->ringing);
+    cs->ringing.reset();
+    answer_request(*cs, std::move(req));
+  } else if (verb == "hangup" && cs) {
+    cs->call->hangup();
+  } else if ((verb == "hold" || verb == "unhold") && cs && cs->call->established()) {
+    cs->held = verb == "hold";
+    std::string offer = offer_text(*cs, cs->held ? sip::Direction::Inactive : sip::Direction::SendRecv);
+    cs->our_offer = sip::SessionDescription::parse(offer);
+    cs->call->reinvite(offer);
+  } else if (verb == "transfer" && !arg.empty() && cs && cs->call->established()) {
+    cs->call->refer(arg);
+  } else if (verb == "info" && !arg.empty() && cs && cs->call->established()) {
+    // "info CONTENT-TYPE BODY...": an INFO in the current call's dialog.
+    std::string body;
+    std::getline(in, body);
+    if (!body.empty() && body.front() == ' ') body.erase(0, 1);
+    event("info-sent", {{"call", cs->call->id()}, {"t_ms", std::to_string(media_.elapsed_ms())}});
+    cs->call->info(arg, body);
+  } else if (verb == "mute" || verb == "unmute") {
+    media_.set_muted(verb == "mute");
+  } else {
+    event("error", {{"reason", "cannot do '" + line + "' now"}});
+    return false;
+  }
+  return true;
+}
+
+}  // namespace confab::phone

@@ -1,0 +1,95 @@
+// `confab phone`: a headless SIP phone with real RTP. It registers, dials,
+// answers (offerless INVITEs too, as third-party call control needs), follows
+// REFER, plays a tone or WAV file and records what it hears. Commands arrive
+// as lines (stdin); events leave as lines "event=<name> key=value ...".
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "media/udp_socket.h"
+#include "phone/phone_media.h"
+#include "sip/sdp.h"
+#include "sip/user_agent.h"
+
+namespace confab::phone {
+
+struct PhoneConfig {
+  std::vector<sip::ListenSpec> listen;
+  std::string identity;      // our From; default sip:phone@<listen>
+  std::string register_aor;  // REGISTER this address-of-record ...
+  std::string proxy;         // ... at this proxy (also the outbound proxy for calls)
+  unsigned register_expires = 600;
+  std::string user, password;  // digest credentials
+  bool auto_answer = false;
+  std::string dial;          // call this right away
+  std::string codec;         // pcmu, pcma, g722, opus; empty: all (PCMU first)
+  MediaSource source;
+  std::string record_file;
+  std::string rtp_host = "127.0.0.1";
+  uint16_t rtp_low = 30000, rtp_high = 39999;
+};
+
+class Phone final : public sip::UserAgent::Handler, public sip::CallHandler, public sip::RegistrationHandler {
+ public:
+  using Emit = std::function<void(const std::string& line)>;
+  Phone(sip::EventLoop& loop, PhoneConfig config, Emit emit);
+  ~Phone() override;
+
+  // "dial URI", "answer", "hangup", "hold", "unhold", "transfer URI", "mute", "unmute",
+  // "info CONTENT-TYPE BODY" (an INFO in the current call).
+  // Returns false for an unknown or malformed command (an event says why).
+  bool command(const std::string& line);
+  void shutdown();
+
+  void on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) override;
+  void on_invite_response(sip::Call& call, int status, const sip::Message& response) override;
+  void on_reinvite(sip::Call& call, sip::IncomingRequest request) override;
+  void on_ack(sip::Call& call, const sip::Message& ack) override;
+  void on_refer(sip::Call& call, sip::IncomingRequest request) override;
+  void on_notify(sip::Call& call, const sip::Message& notify) override;
+  void on_request_response(sip::Call& call, sip::Method method, int status, const sip::Message& response) override;
+  void on_terminated(sip::Call& call, int status, std::string_view reason) override;
+  void on_registration(int status, std::string_view reason) override;
+
+ private:
+  struct CallState {
+    std::shared_ptr<sip::Call> call;
+    std::shared_ptr<media::AudioStream> stream;
+    uint16_t port = 0;
+    uint64_t sdp_session = 0, sdp_version = 0;
+    std::optional<sip::SessionDescription> our_offer;  // offered, answer pending
+    std::optional<sip::IncomingRequest> ringing;        // an INVITE not answered yet
+    bool held = false;
+    std::string transferred_from;                       // call that REFERred us here
+  };
+
+  std::vector<sip::SdpFormat> formats() const;
+  CallState* state_of(sip::Call& call);
+  CallState* current();
+  bool new_stream(CallState& cs);
+  std::string offer_text(CallState& cs, sip::Direction direction);
+  std::string answer_text(CallState& cs, sip::SessionDescription sdp);
+  bool apply(CallState& cs, const sip::AudioTerms& terms);
+  void answer_request(CallState& cs, sip::IncomingRequest request);
+  void dial(const std::string& target, const std::vector<sip::HeaderField>& headers = {},
+            const std::string& transferred_from = {});
+  void make_current(CallState& cs);
+  void event(const std::string& name, const std::vector<std::pair<std::string, std::string>>& fields = {});
+
+  sip::EventLoop& loop_;
+  PhoneConfig config_;
+  Emit emit_;
+  media::PortRange ports_;
+  PhoneMedia media_;
+  std::unique_ptr<sip::UserAgent> ua_;
+  std::unique_ptr<sip::Registration> registration_;
+  std::map<std::string, CallState> calls_;  // by Call::id()
+  std::string current_;
+};
+
+}  // namespace confab::phone

@@ -1,0 +1,474 @@
+#include "sip/user_agent.h"
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport_tag.h>
+#include <spdlog/spdlog.h>
+#include <strings.h>
+
+#include <stdexcept>
+
+#include "sip/sofia_runtime.h"
+#include "sip/uri.h"
+
+namespace confab::sip {
+
+namespace {
+
+std::string header_block(const std::vector<HeaderField>& headers) {
+  std::string s;
+  for (auto& h : headers) {
+    if (h.name.empty() || h.name.find_first_of(":\r\n ") != std::string::npos ||
+        h.value.find_first_of("\r\n") != std::string::npos)
+      continue;
+    s += h.name + ": " + h.value + "\r\n";
+  }
+  return s;
+}
+
+const char* or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+
+// The realm of the first challenge in a 401/407.
+std::string challenge_realm(sip_t const* sip) {
+  msg_auth_t const* au = sip ? (sip->sip_www_authenticate ? sip->sip_www_authenticate : sip->sip_proxy_authenticate)
+                             : nullptr;
+  for (; au; au = au->au_next)
+    for (auto p = au->au_params; p && *p; ++p)
+      if (strncasecmp(*p, "realm=", 6) == 0) {
+        std::string r = *p + 6;
+        if (r.size() >= 2 && r.front() == '"' && r.back() == '"') r = r.substr(1, r.size() - 2);
+        return r;
+      }
+  return {};
+}
+
+std::string_view phrase_or(char const* phrase, std::string_view fallback) {
+  return phrase ? std::string_view(phrase) : fallback;
+}
+
+}  // namespace
+
+// ---- IncomingRequest ----
+
+struct IncomingRequest::Saved {
+  nua_saved_event_t event[1] = {nullptr};
+  bool owns_handle = false;  // out-of-dialog request: the handle dies with it
+  ~Saved() { nua_destroy_event(event); }
+};
+
+IncomingRequest::IncomingRequest(nua_s* nua, nua_handle_s* nh, std::unique_ptr<Saved> saved, Message message)
+    : nua_(nua), nh_(nh), saved_(std::move(saved)), message_(std::move(message)) {}
+
+IncomingRequest::IncomingRequest(IncomingRequest&& o) noexcept
+    : nua_(o.nua_), nh_(std::exchange(o.nh_, nullptr)), saved_(std::move(o.saved_)), message_(std::move(o.message_)),
+      final_sent_(o.final_sent_) {}
+
+IncomingRequest& IncomingRequest::operator=(IncomingRequest&& o) noexcept {
+  if (this != &o) {
+    this->~IncomingRequest();
+    new (this) IncomingRequest(std::move(o));
+  }
+  return *this;
+}
+
+IncomingRequest::~IncomingRequest() {
+  if (!nh_ || !saved_) return;
+  if (!final_sent_) respond(500, "Request Not Handled");
+  if (saved_->owns_handle) nua_handle_destroy(nh_);
+}
+
+void IncomingRequest::respond(int status, std::string_view reason, const std::vector<HeaderField>& headers,
+                              std::string_view content_type, std::string_view body) {
+  if (!nh_ || !saved_ || final_sent_) return;
+  std::string phrase(reason), extra = header_block(headers), ct(content_type), payload(body);
+  nua_respond(nh_, status, phrase.c_str(), NUTAG_WITH_SAVED(saved_->event), SIPTAG_HEADER_STR(or_null(extra)),
+              TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
+              TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END());
+  if (status >= 200) final_sent_ = true;
+}
+
+// ---- default handler behaviour ----
+
+void CallHandler::on_reinvite(Call&, IncomingRequest request) { request.respond(488, "Not Acceptable Here"); }
+void CallHandler::on_info(Call&, IncomingRequest request) { request.respond(200, "OK"); }
+void CallHandler::on_refer(Call&, IncomingRequest request) { request.respond(603, "Declined"); }
+void UserAgent::Handler::on_request(IncomingRequest request) { request.respond(405, "Method Not Allowed"); }
+
+// ---- Call ----
+
+Call::Call(UserAgent& ua, nua_handle_s* nh, bool incoming)
+    : ua_(ua), nh_(nh), id_("c" + std::to_string(ua.next_call_id_++)), incoming_(incoming) {}
+
+Call::~Call() = default;
+
+void Call::reinvite(std::string_view sdp, const std::vector<HeaderField>& headers) {
+  std::string body(sdp), extra = header_block(headers);
+  nua_invite(nh_, SIPTAG_HEADER_STR(or_null(extra)),
+             TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+             TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
+}
+
+void Call::ack(std::string_view sdp) {
+  std::string body(sdp);
+  nua_ack(nh_, TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+          TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
+}
+
+void Call::info(std::string_view content_type, std::string_view body, const std::vector<HeaderField>& headers) {
+  std::string ct(content_type), payload(body), extra = header_block(headers);
+  nua_info(nh_, SIPTAG_HEADER_STR(or_null(extra)), TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
+           TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END());
+}
+
+void Call::refer(const std::string& target, const std::vector<HeaderField>& headers) {
+  std::string extra = header_block(headers);
+  nua_refer(nh_, SIPTAG_REFER_TO_STR(target.c_str()), SIPTAG_HEADER_STR(or_null(extra)), TAG_END());
+}
+
+void Call::notify_refer(int status, std::string_view reason, bool final) {
+  std::string frag = "SIP/2.0 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
+  nua_notify(nh_, SIPTAG_EVENT_STR("refer"), NUTAG_SUBSTATE(final ? nua_substate_terminated : nua_substate_active),
+             SIPTAG_SUBSCRIPTION_STATE_STR(final ? "terminated;reason=noresource" : "active;expires=60"),
+             SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(frag.c_str()), TAG_END());
+}
+
+void Call::hangup() {
+  if (terminated_) return;
+  if (established_)
+    nua_bye(nh_, TAG_END());
+  else if (!incoming_)
+    nua_cancel(nh_, TAG_END());
+  else
+    nua_respond(nh_, 480, "Temporarily Unavailable", TAG_END());
+}
+
+std::string Call::remote_uri() const {
+  sip_to_t const* remote = nua_handle_remote(nh_);
+  if (!remote) return {};
+  char buf[512];
+  url_e(buf, sizeof buf, remote->a_url);
+  return buf;
+}
+
+std::string Call::local_uri() const {
+  sip_to_t const* local = nua_handle_local(nh_);
+  if (!local) return {};
+  char buf[512];
+  url_e(buf, sizeof buf, local->a_url);
+  return buf;
+}
+
+// ---- Registration ----
+
+Registration::Registration(UserAgent& ua, nua_handle_s* nh, RegistrationHandler* handler)
+    : ua_(ua), nh_(nh), handler_(handler) {}
+
+Registration::~Registration() {
+  // The handle lives on until the un-REGISTER is answered (or the agent shuts down).
+  ua_.registrations_[nh_] = nullptr;
+  nua_unregister(nh_, TAG_END());
+}
+
+// ---- UserAgent ----
+
+struct UserAgent::PendingRequest {
+  Method method;
+  std::function<void(int, const Message&)> on_response;
+};
+
+struct NuaEvents {
+  static void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_magic_t* magic,
+                       nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip, tagi_t tags[]) {
+    auto* ua = reinterpret_cast<UserAgent*>(magic);
+    try {
+      dispatch(*ua, event, status, phrase, nua, nh, sip, tags);
+    } catch (const std::exception& e) {
+      spdlog::error("SIP event {} handler failed: {}", nua_event_name(event), e.what());
+    }
+  }
+
+  static Message event_message(nua_t* nua, std::unique_ptr<IncomingRequest::Saved>& saved) {
+    saved = std::make_unique<IncomingRequest::Saved>();
+    nua_save_event(nua, saved->event);
+    nua_event_data_t const* data = nua_event_data(saved->event);
+    return data && data->e_msg ? Message::share(data->e_msg) : Message();
+  }
+
+  static std::shared_ptr<Call> call_of(UserAgent& ua, nua_handle_t* nh) {
+    auto it = ua.calls_.find(nh);
+    return it == ua.calls_.end() ? nullptr : it->second;
+  }
+
+  static bool authenticate(UserAgent& ua, nua_handle_t* nh, int status, sip_t const* sip) {
+    if ((status != 401 && status != 407) || ua.options_.credentials.empty()) return false;
+    std::string realm = challenge_realm(sip);
+    for (auto& c : ua.options_.credentials) {
+      if (!c.realm.empty() && c.realm != realm) continue;
+      std::string auth = "Digest:\"" + realm + "\":" + c.user + ":" + c.password;
+      nua_authenticate(nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+      return true;
+    }
+    return false;
+  }
+
+  static void dispatch(UserAgent& ua, nua_event_t event, int status, char const* phrase, nua_t* nua,
+                       nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
+    std::unique_ptr<IncomingRequest::Saved> saved;
+    switch (event) {
+      case nua_i_invite: {
+        Message msg = event_message(nua, saved);
+        auto call = call_of(ua, nh);
+        if (!call) {
+          call = std::shared_ptr<Call>(new Call(ua, nh, true));
+          if (sip && sip->sip_call_id && sip->sip_call_id->i_id) call->call_id_ = sip->sip_call_id->i_id;
+          nua_handle_bind(nh, reinterpret_cast<nua_hmagic_t*>(call.get()));
+          ua.calls_[nh] = call;
+          ua.handler_.on_incoming_call(call, IncomingRequest(nua, nh, std::move(saved), std::move(msg)));
+        } else if (call->handler_) {
+          call->handler_->on_reinvite(*call, IncomingRequest(nua, nh, std::move(saved), std::move(msg)));
+        } else {
+          IncomingRequest(nua, nh, std::move(saved), std::move(msg)).respond(488, "Not Acceptable Here");
+        }
+        return;
+      }
+      case nua_i_update: {
+        Message msg = event_message(nua, saved);
+        auto call = call_of(ua, nh);
+        if (call && call->handler_ && status < 200)
+          call->handler_->on_reinvite(*call, IncomingRequest(nua, nh, std::move(saved), std::move(msg)));
+        return;
+      }
+      case nua_i_ack: {
+        Message msg = event_message(nua, saved);
+        if (auto call = call_of(ua, nh); call && call->handler_) call->handler_->on_ack(*call, msg);
+        return;
+      }
+      case nua_i_info:
+      case nua_i_refer: {
+        Message msg = event_message(nua, saved);
+        auto call = call_of(ua, nh);
+        if (status >= 200) return;  // already answered by the stack
+        IncomingRequest req(nua, nh, std::move(saved), std::move(msg));
+        if (call && call->handler_) {
+          if (event == nua_i_info)
+            call->handler_->on_info(*call, std::move(req));
+          else
+            call->handler_->on_refer(*call, std::move(req));
+        } else if (!call) {
+          req.saved_->owns_handle = true;
+          ua.handler_.on_request(std::move(req));
+        }
+        return;
+      }
+      case nua_i_notify: {
+        Message msg = event_message(nua, saved);
+        if (auto call = call_of(ua, nh); call && call->handler_) call->handler_->on_notify(*call, msg);
+        return;
+      }
+      case nua_i_message:
+      case nua_i_options:
+      case nua_i_subscribe:
+      case nua_i_method:
+      case nua_i_publish: {
+        if (status >= 200 || call_of(ua, nh)) return;
+        Message msg = event_message(nua, saved);
+        IncomingRequest req(nua, nh, std::move(saved), std::move(msg));
+        req.saved_->owns_handle = true;
+        ua.handler_.on_request(std::move(req));
+        return;
+      }
+      case nua_r_invite: {
+        auto call = call_of(ua, nh);
+        if (!call) return;
+        if (authenticate(ua, nh, status, sip)) return;
+        Message msg = event_message(nua, saved);
+        if (status >= 200) call->answered_ = true;
+        if (call->call_id_.empty() && sip && sip->sip_call_id && sip->sip_call_id->i_id)
+          call->call_id_ = sip->sip_call_id->i_id;
+        if (call->handler_) call->handler_->on_invite_response(*call, status, msg);
+        return;
+      }
+      case nua_r_bye:
+      case nua_r_info:
+      case nua_r_refer:
+      case nua_r_update:
+      case nua_r_notify: {
+        auto call = call_of(ua, nh);
+        if (!call || !call->handler_) return;
+        if (authenticate(ua, nh, status, sip)) return;
+        Message msg = event_message(nua, saved);
+        Method m = event == nua_r_bye ? Method::Bye : event == nua_r_info ? Method::Info
+                 : event == nua_r_refer ? Method::Refer : event == nua_r_update ? Method::Update : Method::Notify;
+        call->handler_->on_request_response(*call, m, status, msg);
+        return;
+      }
+      case nua_i_state: {
+        auto call = call_of(ua, nh);
+        if (!call) return;
+        int state = nua_callstate_init;
+        tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+        if (state == nua_callstate_ready) call->established_ = true;
+        if (state == nua_callstate_terminated && !call->terminated_) {
+          call->terminated_ = true;
+          call->established_ = false;
+          if (call->handler_) call->handler_->on_terminated(*call, status, phrase_or(phrase, ""));
+          ua.forget(nh);
+        }
+        return;
+      }
+      case nua_r_register:
+      case nua_r_unregister: {
+        auto it = ua.registrations_.find(nh);
+        if (it == ua.registrations_.end()) return;
+        if (status < 200) return;
+        if (authenticate(ua, nh, status, sip)) return;
+        Registration* reg = it->second;
+        if (!reg) {  // the owner is gone: this was the un-REGISTER
+          if (event == nua_r_unregister || status >= 300) {
+            ua.registrations_.erase(it);
+            nua_handle_destroy(nh);
+          }
+          return;
+        }
+        reg->registered_ = event == nua_r_register && status < 300;
+        if (reg->handler_) reg->handler_->on_registration(status, phrase_or(phrase, ""));
+        return;
+      }
+      case nua_r_options:
+      case nua_r_message:
+      case nua_r_method: {
+        auto it = ua.requests_.find(nh);
+        if (it == ua.requests_.end() || status < 200) return;
+        if (authenticate(ua, nh, status, sip)) return;
+        Message msg = event_message(nua, saved);
+        auto pending = std::move(it->second);
+        ua.requests_.erase(it);
+        nua_handle_destroy(nh);
+        if (pending->on_response) pending->on_response(status, msg);
+        return;
+      }
+      case nua_r_shutdown:
+        if (status >= 200) ua.shut_down_ = true;
+        return;
+      case nua_i_error:
+        spdlog::warn("SIP stack error {} {}", status, phrase_or(phrase, ""));
+        return;
+      default:
+        return;
+    }
+  }
+};
+
+UserAgent::UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler)
+    : loop_(loop), options_(std::move(options)), handler_(handler) {
+  ensure_sofia_runtime();
+  if (options_.listen.empty()) throw std::runtime_error("no listen address given");
+  const ListenSpec& first = options_.listen.front();
+  bool udp = false, tcp = false;
+  for (auto& l : options_.listen) {
+    if (l.host != first.host || l.port != first.port) continue;
+    (l.transport == "tcp" ? tcp : udp) = true;
+  }
+  host_ = first.host;
+  port_ = first.port;
+  contact_ = "sip:" + host_port(host_, std::to_string(port_));
+  std::string url = contact_ + ((udp && tcp) ? "" : udp ? ";transport=udp" : ";transport=tcp");
+  if (options_.identity.empty()) options_.identity = contact_;
+  nua_ = nua_create(loop.native(), reinterpret_cast<nua_callback_f>(&NuaEvents::callback),
+                    reinterpret_cast<nua_magic_t*>(this), NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
+                    NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
+                    NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, MESSAGE"),
+                    NUTAG_APPL_METHOD("INVITE, INFO, REFER, UPDATE, MESSAGE"),
+                    NUTAG_USER_AGENT(options_.user_agent.c_str()), SIPTAG_FROM_STR(options_.identity.c_str()),
+                    NUTAG_OUTBOUND("no-natify no-options-keepalive no-validate"), NUTAG_KEEPALIVE(0),
+                    TAG_IF(!options_.proxy.empty(), NUTAG_PROXY(options_.proxy.c_str())),
+                    NTATAG_SIP_T1X64(options_.transaction_timeout_ms), TPTAG_STUN_SERVER(0), TAG_END());
+  if (!nua_) throw std::runtime_error("cannot listen on " + first.str());
+}
+
+UserAgent::~UserAgent() {
+  if (nua_) {
+    if (!shut_down_) shutdown();
+    nua_destroy(nua_);
+  }
+}
+
+void UserAgent::forget(nua_handle_s* nh) {
+  auto it = calls_.find(nh);
+  if (it == calls_.end()) return;
+  nua_handle_bind(nh, nullptr);
+  // Keep the Call object alive for whoever still holds it; the handle goes now.
+  calls_.erase(it);
+  nua_handle_destroy(nh);
+}
+
+std::shared_ptr<Call> UserAgent::invite(const std::string& target, std::string_view sdp, CallHandler& handler,
+                                        const CallOptions& options) {
+  std::string from = options.from.empty() ? options_.identity : options.from;
+  std::string proxy = options.proxy.empty() ? options_.proxy : options.proxy;
+  nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(target.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                                NUTAG_AUTOACK(options.auto_ack ? 1 : 0),
+                                TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())), TAG_END());
+  if (!nh) return nullptr;
+  auto call = std::shared_ptr<Call>(new Call(*this, nh, false));
+  call->handler_ = &handler;
+  call->auto_ack_ = options.auto_ack;
+  nua_handle_bind(nh, reinterpret_cast<nua_hmagic_t*>(call.get()));
+  calls_[nh] = call;
+  std::string body(sdp), extra = header_block(options.headers);
+  nua_invite(nh, SIPTAG_HEADER_STR(or_null(extra)), TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+             TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
+  return call;
+}
+
+std::unique_ptr<Registration> UserAgent::register_at(const std::string& aor, const std::string& registrar,
+                                                     unsigned expires, RegistrationHandler* handler) {
+  nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(aor.c_str()), SIPTAG_FROM_STR(aor.c_str()), TAG_END());
+  if (!nh) return nullptr;
+  std::unique_ptr<Registration> reg(new Registration(*this, nh, handler));
+  registrations_[nh] = reg.get();
+  auto user = Uri::parse(aor);
+  std::string exp = std::to_string(expires);
+  nua_register(nh, NUTAG_REGISTRAR(registrar.c_str()), SIPTAG_EXPIRES_STR(exp.c_str()),
+               TAG_IF(user && !user->user().empty(), NUTAG_M_USERNAME(user->user().c_str())), TAG_END());
+  return reg;
+}
+
+void UserAgent::send_request(Method method, const std::string& target, std::string_view content_type,
+                             std::string_view body, std::function<void(int, const Message&)> on_response,
+                             const std::vector<HeaderField>& headers) {
+  nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(target.c_str()), TAG_END());
+  if (!nh) return;
+  requests_[nh] = std::make_unique<PendingRequest>(PendingRequest{method, std::move(on_response)});
+  std::string ct(content_type), payload(body), extra = header_block(headers);
+  auto common = [&](auto fn) {
+    fn(nh, SIPTAG_HEADER_STR(or_null(extra)), TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
+       TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END());
+  };
+  if (method == Method::Options)
+    common(nua_options);
+  else if (method == Method::Message)
+    common(nua_message);
+  else {
+    std::string name(method_name(method));
+    nua_method(nh, SIPTAG_REQUEST_STR((name + " " + target + " SIP/2.0").c_str()), SIPTAG_HEADER_STR(or_null(extra)),
+               TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
+               TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END());
+  }
+}
+
+void UserAgent::shutdown(std::chrono::milliseconds timeout) {
+  if (shut_down_ || !nua_) return;
+  for (auto& [nh, call] : calls_)
+    if (!call->terminated_) call->hangup();
+  nua_shutdown(nua_);
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (!shut_down_ && std::chrono::steady_clock::now() < until) loop_.run_for(std::chrono::milliseconds(20));
+  shut_down_ = true;
+}
+
+}  // namespace confab::sip

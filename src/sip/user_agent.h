@@ -1,0 +1,233 @@
+// SIP user agents (phones, the mixer, B2BUA legs of the conference server, the
+// client service): Sofia's nua with its SDP engine off, so the application
+// makes every offer and answer itself (as FreeSWITCH does), including RFC 3725
+// third-party call control (offerless INVITE, answer in the ACK).
+//
+// One handler interface per usage (as reSIProcate's DUM): UserAgent::Handler
+// for what arrives outside a dialog, CallHandler per INVITE dialog,
+// RegistrationHandler per registration. Everything runs on the EventLoop thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sip/event_loop.h"
+#include "sip/message.h"
+#include "sip/transaction_layer.h"
+
+struct nua_s;
+struct nua_handle_s;
+
+namespace confab::sip {
+
+class Call;
+class UserAgent;
+struct NuaEvents;
+
+// A request the application answers (INVITE, re-INVITE, INFO, REFER, ...),
+// possibly later: it can be moved and kept. If destroyed unanswered it answers
+// 500, so a request is never left hanging.
+class IncomingRequest {
+ public:
+  IncomingRequest(IncomingRequest&& other) noexcept;
+  IncomingRequest& operator=(IncomingRequest&& other) noexcept;
+  IncomingRequest(const IncomingRequest&) = delete;
+  IncomingRequest& operator=(const IncomingRequest&) = delete;
+  ~IncomingRequest();
+
+  const Message& message() const { return message_; }
+  // Provisional (1xx) responses may precede the final one.
+  void respond(int status, std::string_view reason, const std::vector<HeaderField>& headers = {},
+               std::string_view content_type = {}, std::string_view body = {});
+  bool answered() const { return final_sent_; }
+
+ private:
+  friend class UserAgent;
+  friend struct NuaEvents;
+  struct Saved;
+  IncomingRequest(nua_s* nua, nua_handle_s* nh, std::unique_ptr<Saved> saved, Message message);
+  nua_s* nua_ = nullptr;
+  nua_handle_s* nh_ = nullptr;
+  std::unique_ptr<Saved> saved_;
+  Message message_;
+  bool final_sent_ = false;
+};
+
+class CallHandler {
+ public:
+  virtual ~CallHandler() = default;
+  // UAC: a provisional or final response to our INVITE or re-INVITE. With
+  // auto_ack off, a 2xx must be acknowledged with Call::ack().
+  virtual void on_invite_response(Call& call, int status, const Message& response) {}
+  // UAS: a re-INVITE or UPDATE in the dialog (an offer, or none); answer it.
+  virtual void on_reinvite(Call& call, IncomingRequest request);
+  // The ACK for our 2xx; it carries the answer when our 2xx carried the offer.
+  virtual void on_ack(Call& call, const Message& ack) {}
+  virtual void on_info(Call& call, IncomingRequest request);
+  virtual void on_refer(Call& call, IncomingRequest request);
+  // A NOTIFY in the dialog (e.g. the progress of our REFER); already answered 200.
+  virtual void on_notify(Call& call, const Message& notify) {}
+  // The response to a BYE, INFO, REFER or UPDATE we sent.
+  virtual void on_request_response(Call& call, Method method, int status, const Message& response) {}
+  // The dialog is over (BYE either way, CANCEL, rejection, timeout). Called once.
+  virtual void on_terminated(Call& call, int status, std::string_view reason) = 0;
+};
+
+struct CallOptions {
+  std::string from;       // our address for this call; default UserAgentOptions::identity
+  std::vector<HeaderField> headers;  // extra headers on the INVITE (Replaces, Referred-By, ...)
+  bool auto_ack = true;   // false: report the 2xx and let the caller send the ACK (RFC 3725 flow I)
+  std::string proxy;      // outbound proxy URI for this call; default UserAgentOptions::proxy
+};
+
+// An INVITE dialog, in either direction.
+class Call {
+ public:
+  ~Call();
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  void set_handler(CallHandler* handler) { handler_ = handler; }
+  CallHandler* handler() const { return handler_; }
+
+  // Sends a re-INVITE with `sdp` as the offer ("" for an offerless re-INVITE).
+  void reinvite(std::string_view sdp, const std::vector<HeaderField>& headers = {});
+  // Acknowledges a 2xx when auto_ack is off, with `sdp` as the answer if the 2xx carried an offer.
+  void ack(std::string_view sdp = {});
+  void info(std::string_view content_type, std::string_view body, const std::vector<HeaderField>& headers = {});
+  // REFER the peer to `target` (a URI, possibly with ?Replaces=...).
+  void refer(const std::string& target, const std::vector<HeaderField>& headers = {});
+  // Sends a NOTIFY with a message/sipfrag body for a REFER we accepted (RFC 3515).
+  void notify_refer(int status, std::string_view reason, bool final);
+  // Hangs up: CANCEL before an answer, BYE after, a rejection if it is still ringing here.
+  void hangup();
+
+  const std::string& id() const { return id_; }  // stable id for logs and APIs
+  bool incoming() const { return incoming_; }
+  const std::string& call_id() const { return call_id_; }
+  std::string remote_uri() const;
+  std::string local_uri() const;
+  bool established() const { return established_; }
+  bool terminated() const { return terminated_; }
+
+ private:
+  friend class UserAgent;
+  friend struct NuaEvents;
+  Call(UserAgent& ua, nua_handle_s* nh, bool incoming);
+  UserAgent& ua_;
+  nua_handle_s* nh_;
+  CallHandler* handler_ = nullptr;
+  std::string id_;
+  bool incoming_;
+  bool auto_ack_ = true;
+  bool established_ = false;
+  bool terminated_ = false;
+  bool answered_ = false;  // a final response was sent (incoming) / received (outgoing)
+  std::string call_id_;
+};
+
+class RegistrationHandler {
+ public:
+  virtual ~RegistrationHandler() = default;
+  virtual void on_registration(int status, std::string_view reason) = 0;
+};
+
+class Registration {
+ public:
+  ~Registration();  // unregisters
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  bool registered() const { return registered_; }
+
+ private:
+  friend class UserAgent;
+  friend struct NuaEvents;
+  Registration(UserAgent& ua, nua_handle_s* nh, RegistrationHandler* handler);
+  UserAgent& ua_;
+  nua_handle_s* nh_;
+  RegistrationHandler* handler_;
+  bool registered_ = false;
+};
+
+struct UserCredentials {
+  std::string user;
+  std::string password;
+  std::string realm;  // empty: any realm
+};
+
+struct UserAgentOptions {
+  std::vector<ListenSpec> listen;  // e.g. udp:127.0.0.1:5090 (the first one names us)
+  std::string identity;            // our default From URI, e.g. sip:mixer@127.0.0.1:5090
+  std::string proxy;               // outbound proxy URI, empty for none
+  std::string user_agent = "confab";
+  std::vector<UserCredentials> credentials;  // answers 401/407 challenges
+  unsigned transaction_timeout_ms = 32000;
+};
+
+class UserAgent {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    // A new incoming INVITE dialog. Set a CallHandler on `call` and answer
+    // `invite` (now or later). `call` stays alive until it terminates.
+    virtual void on_incoming_call(const std::shared_ptr<Call>& call, IncomingRequest invite) = 0;
+    // A request outside any dialog that the stack did not answer by itself
+    // (MESSAGE, REFER, SUBSCRIBE, ...). Default: 405.
+    virtual void on_request(IncomingRequest request);
+  };
+
+  // Binds every listen address; throws std::runtime_error if one cannot be bound.
+  UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler);
+  ~UserAgent();
+  UserAgent(const UserAgent&) = delete;
+  UserAgent& operator=(const UserAgent&) = delete;
+
+  // Places a call: INVITE `target` with `sdp` as offer ("" for an offerless INVITE).
+  std::shared_ptr<Call> invite(const std::string& target, std::string_view sdp, CallHandler& handler,
+                               const CallOptions& options = {});
+  // REGISTER `aor` (e.g. sip:alice@example.com) at `registrar`, refreshed until destroyed.
+  std::unique_ptr<Registration> register_at(const std::string& aor, const std::string& registrar, unsigned expires,
+                                            RegistrationHandler* handler = nullptr);
+  // Out-of-dialog request (OPTIONS, MESSAGE, ...); `on_response` gets the final response.
+  void send_request(Method method, const std::string& target, std::string_view content_type, std::string_view body,
+                    std::function<void(int status, const Message& response)> on_response = {},
+                    const std::vector<HeaderField>& headers = {});
+
+  // Ends every call and registration and waits (running `loop`) until the stack
+  // has said goodbye, at most `timeout`.
+  void shutdown(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+
+  // Our contact address ("sip:127.0.0.1:5090") and the host/port we listen on.
+  const std::string& contact() const { return contact_; }
+  const std::string& host() const { return host_; }
+  uint16_t port() const { return port_; }
+  size_t active_calls() const { return calls_.size(); }
+  nua_s* native() const { return nua_; }
+
+ private:
+  friend class Call;
+  friend class Registration;
+  friend struct NuaEvents;
+  void forget(nua_handle_s* nh);
+
+  EventLoop& loop_;
+  UserAgentOptions options_;
+  Handler& handler_;
+  nua_s* nua_ = nullptr;
+  std::string contact_, host_;
+  uint16_t port_ = 0;
+  std::unordered_map<nua_handle_s*, std::shared_ptr<Call>> calls_;
+  std::unordered_map<nua_handle_s*, Registration*> registrations_;
+  struct PendingRequest;
+  std::unordered_map<nua_handle_s*, std::unique_ptr<PendingRequest>> requests_;
+  bool shut_down_ = false;
+  uint64_t next_call_id_ = 1;
+};
+
+}  // namespace confab::sip
