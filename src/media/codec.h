@@ -54,7 +54,7 @@ class Decoder {
 uint32_t rtp_duration(Codec codec, const uint8_t* payload, size_t size);
 
 // opus_bitrate: bits/s for Opus (ignored by the others).
-std::unique_ptr<Encoder> make_encoder(Codec codec, int opus_bitrate = 32000);
+std::unique_ptr<Encoder> make_encoder(Codec codec, int opus_bitrate = 48000);
 std::unique_ptr<Decoder> make_decoder(Codec codec);
 
 }  // namespace confab::media

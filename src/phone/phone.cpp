@@ -79,7 +79,7 @@ Phone::Phone(sip::EventLoop& loop, PhoneConfig config, Emit emit)
   media_.start();
   if (!config_.register_aor.empty() && !config_.proxy.empty())
     registration_ = ua_->register_at(config_.register_aor, config_.proxy, config_.register_expires, this);
-  event("ready", {{"contact", ua_->contact()}});
+  event("ready", {{"contact", ua_->contact()}, {"epoch_ms", std::to_string(media_.epoch_ms())}});
   if (!config_.dial.empty()) dial(config_.dial);
 }
 
@@ -93,7 +93,8 @@ void Phone::shutdown() {
 }
 
 void Phone::event(const std::string& name, const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string line = "event=" + name;
+  // t_ms: the time on the recording's axis, so tests can line events up with the audio.
+  std::string line = "event=" + name + " t_ms=" + std::to_string(media_.elapsed_ms());
   for (auto& [k, v] : fields) line += " " + k + "=" + (v.find(' ') != std::string::npos ? "\"" + v + "\"" : v);
   emit_(line);
 }
@@ -294,8 +295,7 @@ void Phone::on_refer(sip::Call& call, sip::IncomingRequest request) {
 
 void Phone::on_request_response(sip::Call& call, sip::Method method, int status, const sip::Message&) {
   if (method == sip::Method::Info)
-    event("info-response", {{"call", call.id()}, {"status", std::to_string(status)},
-                            {"t_ms", std::to_string(media_.elapsed_ms())}});
+    event("info-response", {{"call", call.id()}, {"status", std::to_string(status)}});
 }
 
 void Phone::on_notify(sip::Call& call, const sip::Message& notify) {
@@ -345,7 +345,7 @@ bool Phone::command(const std::string& line) {
     std::string body;
     std::getline(in, body);
     if (!body.empty() && body.front() == ' ') body.erase(0, 1);
-    event("info-sent", {{"call", cs->call->id()}, {"t_ms", std::to_string(media_.elapsed_ms())}});
+    event("info-sent", {{"call", cs->call->id()}});
     cs->call->info(arg, body);
   } else if (verb == "mute" || verb == "unmute") {
     media_.set_muted(verb == "mute");

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace confab::phone {
 
@@ -39,6 +40,10 @@ uint64_t PhoneMedia::elapsed_ms() const {
 
 void PhoneMedia::start() {
   if (thread_.joinable()) return;
+  start_ns_ = monotonic_ns();
+  epoch_ms_ = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
   thread_ = std::thread([this] { run(); });
 }
 
@@ -65,8 +70,7 @@ void PhoneMedia::next_source_frame(int16_t* out) {
 void PhoneMedia::run() {
   const uint64_t period = static_cast<uint64_t>(media::kFrameMs) * 1000000ull;
   const size_t n = media::frame_samples(kRate);
-  const uint64_t start = monotonic_ns();
-  start_ns_ = start;
+  const uint64_t start = start_ns_;
   uint64_t frames_written = 0, next = start;
   int16_t heard[media::kMaxFrameSamples], said[media::kMaxFrameSamples];
   while (!stopping_) {

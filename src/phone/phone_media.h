@@ -36,6 +36,8 @@ class PhoneMedia {
   void set_muted(bool muted) { muted_ = muted; }
   // Milliseconds since the recording started: the recording's own time axis.
   uint64_t elapsed_ms() const;
+  // Unix time (ms) at which the recording started.
+  uint64_t epoch_ms() const { return epoch_ms_; }
   void start();
   void stop();
 
@@ -53,6 +55,7 @@ class PhoneMedia {
   size_t wav_pos_ = 0;
   std::unique_ptr<media::WavWriter> recorder_;
   std::atomic<uint64_t> start_ns_{0};
+  uint64_t epoch_ms_ = 0;
 };
 
 }  // namespace confab::phone

@@ -142,6 +142,8 @@ void Call::hangup() {
     nua_bye(nh_, TAG_END());
   else if (!incoming_)
     nua_cancel(nh_, TAG_END());
+  else if (answered_)
+    bye_pending_ = true;  // RFC 3261 15: no BYE before the ACK of our 2xx
   else
     nua_respond(nh_, 480, "Temporarily Unavailable", TAG_END());
 }
@@ -311,7 +313,11 @@ struct NuaEvents {
         if (!call) return;
         int state = nua_callstate_init;
         tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
-        if (state == nua_callstate_ready) call->established_ = true;
+        if (state == nua_callstate_completed && call->incoming_) call->answered_ = true;
+        if (state == nua_callstate_ready) {
+          call->established_ = true;
+          if (call->bye_pending_) nua_bye(nh, TAG_END());
+        }
         if (state == nua_callstate_terminated && !call->terminated_) {
           call->terminated_ = true;
           call->established_ = false;

@@ -128,6 +128,7 @@ class Call {
   bool established_ = false;
   bool terminated_ = false;
   bool answered_ = false;  // a final response was sent (incoming) / received (outgoing)
+  bool bye_pending_ = false;  // hung up after our 2xx but before its ACK: BYE once it comes
   std::string call_id_;
 };
 

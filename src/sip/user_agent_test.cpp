@@ -104,6 +104,7 @@ TEST_F(UserAgentTest, CallWithOfferReinviteInfoAndBye) {
   EXPECT_EQ(caller.responses.back(), 200);
   EXPECT_NE(caller.last_response->body().find("m=audio 40002"), std::string::npos);
   EXPECT_EQ(callee.events.front(), "ack");
+  ASSERT_TRUE(run_until(loop, [&] { return b_handler.calls.front()->established(); }));
   EXPECT_FALSE(call->call_id().empty());
   EXPECT_EQ(call->call_id(), b_handler.calls.front()->call_id());
 

@@ -43,11 +43,12 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
 class Proc:
     """A background process with its output in a log file; stopped on teardown."""
 
-    def __init__(self, args, log_path, env=None, cwd=None):
+    def __init__(self, args, log_path, env=None, cwd=None, stdin=False):
         self.args = [str(a) for a in args]
         self.log_path = Path(log_path)
         self.log = open(self.log_path, "wb")
-        self.p = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        self.p = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                                   env=env, cwd=cwd, start_new_session=True)
 
     def alive(self):
@@ -94,7 +95,9 @@ def render_scenario(scenario, tmp_path, template):
         text = text.replace("{{" + k + "}}", str(v))
     left = re.findall(r"\{\{(\w+)\}\}", text)
     assert not left, f"{scenario}: no value for {left}"
-    out = Path(tmp_path) / f"rendered-{'-'.join(str(v) for v in (template or {}).values())}-{scenario}"
+    import hashlib
+    digest = hashlib.sha1(repr(sorted((template or {}).items())).encode()).hexdigest()[:8]
+    out = Path(tmp_path) / f"rendered-{digest}-{scenario}"
     out.write_text(text)
     return out
 
@@ -208,13 +211,15 @@ def tone_snr_db(path, freqs, skip=0.5, bandwidth=25.0):
 class Baresip:
     """A headless baresip from tests/peers/baresip-ua.sh, sending a sine tone."""
 
-    def __init__(self, name, port, freq, registrar=None):
+    def __init__(self, name, port, freq, registrar=None, volume=None):
         self.name, self.port, self.freq = name, port, freq
         self.ctrl = port + 10000
         self.dir = Path(f"/tmp/baresip-{name}")
         subprocess.run([str(PEERS / "baresip-ua.sh"), "stop", name], capture_output=True)
         shutil.rmtree(self.dir / "rec", ignore_errors=True)
         env = dict(os.environ)
+        if volume is not None:
+            env["VOLUME"] = str(volume)
         if registrar:
             env["REGISTRAR"] = registrar
         else:
@@ -236,3 +241,161 @@ class Baresip:
 
     def stop(self):
         subprocess.run([str(PEERS / "baresip-ua.sh"), "stop", self.name], capture_output=True)
+
+
+class Mixer(Proc):
+    def __init__(self, tmp_path, port=5090, rtp="20000-20999", http_port=5091, extra=(), name="mixer"):
+        self.port, self.http_port = port, http_port
+        assert not port_is_bound(port), f"port {port} is already in use"
+        super().__init__([CONFAB, "mixer", "--listen", f"127.0.0.1:{port}", "--rtp-ports", rtp,
+                          "--http", f"127.0.0.1:{http_port}", *extra], Path(tmp_path) / f"{name}.log")
+        wait_for(lambda: port_is_bound(port) or not self.alive(), what=f"mixer on port {port}")
+        assert self.alive(), f"mixer exited:\n{self.output()}"
+
+    def mixes(self):
+        import json
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/mixes", timeout=5) as r:
+            return json.loads(r.read())["mixes"]
+
+    def metrics(self):
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        return {l.split()[0]: float(l.split()[1]) for l in text.splitlines() if l and not l.startswith("#")}
+
+
+class Phone(Proc):
+    """`confab phone` with commands on stdin and events parsed from its output."""
+
+    def __init__(self, tmp_path, name, port, *args, rtp=None):
+        self.name, self.port = name, port
+        self.record = Path(tmp_path) / f"{name}.wav"
+        rtp = rtp or f"{30000 + (port % 100) * 40}-{30000 + (port % 100) * 40 + 39}"
+        assert not port_is_bound(port), f"port {port} is already in use"
+        super().__init__([CONFAB, "phone", "--listen", f"127.0.0.1:{port}", "--record", self.record,
+                          "--rtp-ports", rtp, *args], Path(tmp_path) / f"{name}.log", stdin=True)
+        self.wait_event("ready")
+
+    def send(self, line):
+        self.p.stdin.write((line + "\n").encode())
+        self.p.stdin.flush()
+
+    def events(self):
+        out = []
+        for line in self.output().splitlines():
+            if not line.startswith("event="):
+                continue
+            fields = dict(re.findall(r'(\w[\w-]*)=("[^"]*"|\S+)', line))
+            out.append({k: v.strip('"') for k, v in fields.items()})
+        return out
+
+    def wait_event(self, name, timeout=10, **match):
+        found = []
+
+        def seen():
+            found[:] = [e for e in self.events()
+                        if e.get("event") == name and all(e.get(k) == str(v) for k, v in match.items())]
+            return bool(found) or not self.alive()
+        wait_for(seen, timeout=timeout, what=f"{self.name}: event {name} {match}")
+        assert found, f"{self.name} exited before event {name}:\n{self.output()[-3000:]}"
+        return found[-1]
+
+    def epoch_ms(self):
+        return int(self.wait_event("ready")["epoch_ms"])
+
+    def quit(self):
+        if self.alive():
+            try:
+                self.send("quit")
+                self.p.wait(5)
+            except Exception:
+                pass
+        return self.stop()
+
+
+def tone_power(samples, freq, rate):
+    """Goertzel power of one frequency in a block of samples (numpy array)."""
+    import numpy as np
+    k = 2 * np.cos(2 * np.pi * freq / rate)
+    s1 = s2 = 0.0
+    for v in samples:
+        s = v + k * s1 - s2
+        s2, s1 = s1, s
+    return (s1 * s1 + s2 * s2 - k * s1 * s2) / (len(samples) ** 2)
+
+
+def read_wav(path):
+    import numpy as np
+    with wave.open(str(path), "rb") as w:
+        rate = w.getframerate()
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(float)
+    return x, rate
+
+
+def tone_levels_db(x, rate, freqs, window_ms=10):
+    """Per window of `window_ms`, the level (dB, relative to full scale) of each of
+    `freqs`, measured by projecting onto sine/cosine at that frequency."""
+    import numpy as np
+    n = int(rate * window_ms / 1000)
+    count = len(x) // n
+    t = np.arange(n) / rate
+    out = {}
+    for f in freqs:
+        c, s = np.cos(2 * np.pi * f * t), np.sin(2 * np.pi * f * t)
+        blocks = x[:count * n].reshape(count, n)
+        amp = 2 * np.sqrt((blocks @ c) ** 2 + (blocks @ s) ** 2) / n / 32768.0
+        out[f] = 20 * np.log10(np.maximum(amp, 1e-9))
+    return out
+
+
+def longest_run(mask):
+    """Length of the longest run of True in a boolean sequence."""
+    best = cur = 0
+    for m in mask:
+        cur = cur + 1 if m else 0
+        best = max(best, cur)
+    return best
+
+
+def ulaw(sample):
+    """G.711 mu-law encoding of one 16-bit sample (ITU-T G.711)."""
+    bias, clip = 0x84, 32635
+    sign = 0x80 if sample < 0 else 0
+    sample = min(abs(int(sample)), clip) + bias
+    exponent, mask = 7, 0x4000
+    while exponent > 0 and not sample & mask:
+        exponent -= 1
+        mask >>= 1
+    mantissa = (sample >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def write_rtp_pcap(path, freq, seconds, loss=0.0, jitter_ms=0.0, seed=1, amplitude=0.3):
+    """A pcap of PCMU RTP carrying a `freq` Hz tone for SIPp's play_pcap_audio, with
+    `loss` of the packets dropped and each sent up to `jitter_ms` late (so some
+    arrive out of order). Returns (sent, dropped)."""
+    import math
+    import random
+    import struct
+    rng = random.Random(seed)
+    packets = []
+    dropped = 0
+    for i in range(int(seconds * 50)):
+        if rng.random() < loss:
+            dropped += 1
+            continue
+        payload = bytes(ulaw(amplitude * 32767 * math.sin(2 * math.pi * freq * (i * 160 + n) / 8000))
+                        for n in range(160))
+        rtp = struct.pack("!BBHII", 0x80, 0, i & 0xFFFF, (i * 160) & 0xFFFFFFFF, 0x1234ABCD) + payload
+        packets.append((i * 0.020 + rng.uniform(0, jitter_ms / 1000.0), rtp))
+    packets.sort(key=lambda p: p[0])
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for t, rtp in packets:
+            udp = struct.pack("!HHHH", 6000, 6002, 8 + len(rtp), 0) + rtp
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                             bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + udp
+            frame = b"\x00" * 12 + b"\x08\x00" + ip
+            f.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(frame), len(frame)) + frame)
+    return len(packets), dropped

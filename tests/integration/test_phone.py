@@ -1,0 +1,90 @@
+"""confab phone as the end device: third-party call control (offerless INVITE,
+answer in the ACK), REFER (RFC 3515) with NOTIFYs, registration through the
+proxy with digest authentication, and honest recordings."""
+import subprocess
+import time
+
+import numpy as np
+
+from confab_testlib import CONFAB, Mixer, Phone, Proxy, read_wav, run_sipp, tone_levels_db, wait_for
+
+
+def test_offerless_invite_is_answered_with_an_offer(tmp_path):
+    phone = Phone(tmp_path, "callee", 5172, "--auto-answer", "--tone", "500")
+    try:
+        rc, log = run_sipp("uac_3pcc.xml", "127.0.0.1:5172", 5094, tmp_path, template={"millis": 1500},
+                           extra=["-m", "1", "-key", "ruri", "sip:callee@127.0.0.1:5172", "-mp", "6200"])
+        assert rc == 0, log
+        media = phone.wait_event("media")
+        assert media["codec"] == "PCMU" and media["remote"] == "127.0.0.1:6200", media
+        phone.wait_event("terminated")
+    finally:
+        phone.quit()
+
+
+def test_offerless_invite_to_the_mixer(tmp_path):
+    mixer = Mixer(tmp_path)
+    try:
+        rc, log = run_sipp("uac_3pcc.xml", "127.0.0.1:5090", 5094, tmp_path, template={"millis": 1500},
+                           extra=["-m", "1", "-key", "ruri", "sip:third@127.0.0.1:5090", "-mp", "6200"])
+        assert rc == 0, log
+        assert mixer.alive()
+    finally:
+        mixer.stop()
+    assert "mix third: leg 1 joined (PCMU sendrecv -> 127.0.0.1:6200)" in mixer.output()
+
+
+def test_refer_moves_the_call_to_the_target(tmp_path):
+    mixer = Mixer(tmp_path)
+    phones = []
+    try:
+        room = Phone(tmp_path, "room", 5176, "--tone", "1300", "--volume", "0.2", "--dial", "sip:conf@127.0.0.1:5090")
+        transferee = Phone(tmp_path, "transferee", 5172, "--auto-answer", "--tone", "500", "--volume", "0.2")
+        transferor = Phone(tmp_path, "transferor", 5174, "--tone", "900", "--volume", "0.2",
+                           "--dial", "sip:transferee@127.0.0.1:5172")
+        phones = [room, transferee, transferor]
+        transferor.wait_event("answered")
+        time.sleep(1)
+        transferor.send("transfer sip:conf@127.0.0.1:5090")
+        transferee.wait_event("refer", to="sip:conf@127.0.0.1:5090")
+        notify = transferor.wait_event("notify", body="SIP/2.0 200 OK")
+        assert notify
+        transferor.wait_event("terminated")  # the transferee hangs up the old call after the transfer
+        wait_for(lambda: len(mixer.mixes()[0]["legs"]) == 2, what="the transferee in the conference")
+        time.sleep(2)
+    finally:
+        for p in phones:
+            p.quit()
+        mixer.stop()
+    x, rate = read_wav(transferee.record)
+    lv = tone_levels_db(x, rate, [900, 1300], window_ms=100)
+    assert np.median(lv[1300][-20:-5]) > -30, "the transferee does not hear the conference"
+    assert np.median(lv[900][-20:-5]) < -50, "the transferee still hears the transferor"
+
+
+def test_registered_phones_call_through_the_authenticating_proxy(tmp_path):
+    db = tmp_path / "proxy.db"
+    for user in ("alice", "bob"):
+        subprocess.run([CONFAB, "proxy", "--db", db, "adduser", user, "pw-" + user], check=True, capture_output=True)
+    proxy = Proxy(tmp_path, db=db, extra=["--auth-register", "--auth-invite"])
+    phones = []
+    try:
+        alice = Phone(tmp_path, "alice", 5172, "--register", "sip:alice@127.0.0.1", "--proxy", "sip:127.0.0.1:5060",
+                      "--user", "alice", "--password", "pw-alice", "--auto-answer", "--tone", "500")
+        bob = Phone(tmp_path, "bob", 5174, "--register", "sip:bob@127.0.0.1", "--proxy", "sip:127.0.0.1:5060",
+                    "--user", "bob", "--password", "pw-bob", "--tone", "900")
+        phones = [alice, bob]
+        alice.wait_event("registration", status=200)
+        bob.wait_event("registration", status=200)
+        bob.send("dial sip:alice@127.0.0.1")
+        bob.wait_event("answered")
+        time.sleep(2.5)
+    finally:
+        for p in phones:
+            p.quit()
+        proxy.stop()
+    for p, hears in ((alice, 900), (bob, 500)):
+        x, rate = read_wav(p.record)
+        start = int(p.wait_event("media")["t_ms"]) * rate // 1000  # the call's audio, on the phone's own axis
+        talk = x[start + rate // 2:start + 2 * rate]
+        assert np.median(tone_levels_db(talk, rate, [hears], window_ms=100)[hears]) > -30, p.name
