@@ -26,8 +26,10 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
 // "HOST:PORT" -> (host, port); throws std::runtime_error naming `what`.
 std::pair<std::string, uint16_t> parse_host_port(const std::string& s, const char* what);
 
-// Blocks SIGINT/SIGTERM in every thread and returns a function that waits for
-// one of them on a helper thread, calling `on_signal` once (e.g. loop.stop()).
+// main() blocks SIGINT/SIGTERM before any thread exists (threads inherit the
+// mask), so only the waiter of stop_on_signals() ever sees them.
+void block_stop_signals();
+// Waits for SIGINT/SIGTERM on a helper thread and calls `on_signal` once (e.g. loop.stop()).
 void stop_on_signals(std::function<void()> on_signal);
 
 }  // namespace confab::cli

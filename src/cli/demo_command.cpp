@@ -1,10 +1,23 @@
 // confab demo: every part on loopback, with instructions for trying it.
-// For now: the proxy/registrar (the other parts join it as they land).
+// Today: the proxy/registrar and the mixer in this process, and three phones
+// (child processes) with different tones in one mix; it prints what each hears.
+#include <fcntl.h>
+#include <signal.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
 #include <filesystem>
+#include <future>
 #include <iostream>
+#include <thread>
 
 #include "base/log.h"
 #include "cli/commands.h"
+#include "media/wav.h"
+#include "mixer/mixer_server.h"
 #include "proxy/proxy_server.h"
 #include "sip/event_loop.h"
 
@@ -15,36 +28,162 @@ namespace {
 struct DemoArgs {
   std::string dir;
   uint16_t proxy_port = 5060;
+  uint16_t mixer_port = 5090;
 };
+
+// A part of the demo on a thread of its own: Sofia wants each loop run by the
+// thread that made it, so the part is built there too.
+template <typename Part>
+class PartThread {
+ public:
+  template <typename Make>
+  explicit PartThread(Make make) {
+    std::promise<void> ready;
+    auto started = ready.get_future();
+    thread_ = std::thread([this, make, &ready] {
+      sip::EventLoop loop;
+      try {
+        auto part = make(loop);
+        loop_ = &loop;
+        ready.set_value();
+        loop.run();
+      } catch (...) {
+        ready.set_exception(std::current_exception());
+      }
+    });
+    try {
+      started.get();  // rethrows a failure to start (a port in use, say)
+    } catch (...) {
+      thread_.join();
+      throw;
+    }
+  }
+  ~PartThread() {
+    if (loop_) loop_->stop();
+    thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+  sip::EventLoop* loop_ = nullptr;
+};
+
+struct ChildPhone {
+  pid_t pid = -1;
+  std::string name;
+  double tone = 0;
+  std::string recording;
+};
+
+ChildPhone spawn_phone(const std::string& name, double tone, uint16_t port, const std::string& target,
+                       const std::filesystem::path& dir) {
+  ChildPhone p{-1, name, tone, (dir / (name + ".wav")).string()};
+  std::string log = (dir / (name + ".log")).string();
+  std::vector<std::string> args = {"/proc/self/exe", "phone", "--listen", "127.0.0.1:" + std::to_string(port),
+                                   "--tone", std::to_string(static_cast<int>(tone)), "--volume", "0.2",
+                                   "--dial", target, "--record", p.recording,
+                                   "--rtp-ports", std::to_string(30000 + port % 100 * 40) + "-" +
+                                                      std::to_string(30039 + port % 100 * 40)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  p.pid = fork();
+  if (p.pid == 0) {
+    // The phone dies with the demo, and inherits none of its sockets.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int null = open("/dev/null", O_RDONLY), out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(null, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    close_range(3, ~0u, 0);
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
+  }
+  return p;
+}
+
+// Level (dB of full scale) of `freq` in the last second of a 16 kHz recording.
+double level_db(const std::vector<int16_t>& x, double freq) {
+  const int rate = 16000;
+  size_t n = std::min<size_t>(x.size(), rate), start = x.size() - n;
+  double c = 0, s = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double t = 2 * M_PI * freq * static_cast<double>(i) / rate;
+    c += x[start + i] * std::cos(t);
+    s += x[start + i] * std::sin(t);
+  }
+  double amp = n ? 2 * std::sqrt(c * c + s * s) / static_cast<double>(n) / 32768.0 : 0;
+  return 20 * std::log10(std::max(amp, 1e-9));
+}
 
 int run_demo(const GlobalOptions& g, const DemoArgs& a) {
   base::init_logging("demo", g.log_level);
-  std::filesystem::path dir = a.dir.empty() ? std::filesystem::temp_directory_path() / "confab-demo" : std::filesystem::path(a.dir);
+  // Before any thread starts, so that every thread has SIGINT/SIGTERM blocked.
+  std::promise<void> stop;
+  auto stopped = stop.get_future();
+  stop_on_signals([&stop] { stop.set_value(); });
+  std::filesystem::path dir = a.dir.empty() ? std::filesystem::temp_directory_path() / "confab-demo"
+                                            : std::filesystem::path(a.dir);
   std::filesystem::create_directories(dir);
+  std::string proxy_addr = "127.0.0.1:" + std::to_string(a.proxy_port);
+  std::string mixer_addr = "127.0.0.1:" + std::to_string(a.mixer_port);
 
-  sip::EventLoop loop;
   proxy::ProxyConfig pc;
-  pc.listen = {*sip::ListenSpec::parse("udp:127.0.0.1:" + std::to_string(a.proxy_port)),
-               *sip::ListenSpec::parse("tcp:127.0.0.1:" + std::to_string(a.proxy_port))};
+  pc.listen = {*sip::ListenSpec::parse("udp:" + proxy_addr), *sip::ListenSpec::parse("tcp:" + proxy_addr)};
   pc.db_path = (dir / "proxy.db").string();
   pc.domains = {"confab.local"};
-  proxy::ProxyServer proxy(loop, pc);
+  PartThread<proxy::ProxyServer> proxy(
+      [&](sip::EventLoop& loop) { return std::make_unique<proxy::ProxyServer>(loop, pc); });
 
-  std::string p = std::to_string(a.proxy_port);
-  std::cout << "\nConfab demo is running (Ctrl-C to stop). State is kept in " << dir.string() << "\n\n"
-            << "  proxy/registrar   sip:127.0.0.1:" << p << " (UDP and TCP), domain confab.local\n\n"
+  mixer::MixerConfig mc;
+  mc.listen = {*sip::ListenSpec::parse("udp:" + mixer_addr), *sip::ListenSpec::parse("tcp:" + mixer_addr)};
+  mc.rtp_low = 20000;
+  mc.rtp_high = 21999;
+  mc.http_host = "127.0.0.1";
+  mc.http_port = static_cast<uint16_t>(a.mixer_port + 1);
+  PartThread<mixer::MixerServer> mixer(
+      [&](sip::EventLoop& loop) { return std::make_unique<mixer::MixerServer>(loop, mc); });
+
+  std::vector<ChildPhone> phones = {spawn_phone("alice", 440, 5172, "sip:demo@" + mixer_addr, dir),
+                                    spawn_phone("bob", 660, 5174, "sip:demo@" + mixer_addr, dir),
+                                    spawn_phone("carol", 880, 5176, "sip:demo@" + mixer_addr, dir)};
+  std::cout << "\nConfab demo is running on loopback (Ctrl-C to stop). Files: " << dir.string() << "\n\n"
+            << "  proxy/registrar  sip:" << proxy_addr << " (UDP+TCP), domain confab.local\n"
+            << "  mixer            sip:<any-mix>@" << mixer_addr << ", mixes: http://127.0.0.1:" << mc.http_port
+            << "/mixes\n"
+            << "  phones           alice 440 Hz, bob 660 Hz, carol 880 Hz, all in mix \"demo\"\n\n"
+            << "Listening for 4 seconds..." << std::endl;
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  for (auto& p : phones) {
+    std::vector<int16_t> heard;
+    try {
+      heard = media::read_wav(p.recording, 16000);
+    } catch (const std::exception& e) {
+      std::cout << "  " << p.name << ": no recording yet (" << e.what() << ")\n";
+      continue;
+    }
+    std::cout << "  " << p.name << " (sends " << p.tone << " Hz) hears:";
+    for (auto& q : phones) {
+      double db = level_db(heard, q.tone);
+      std::cout << "  " << q.tone << " Hz " << (db > -35 ? "yes" : "no ") << " (" << static_cast<int>(db) << " dB)";
+    }
+    std::cout << "\n";
+  }
+  std::cout << "\nEach phone hears the other two and not itself (N-1 mixing).\n\n"
             << "Try it with any SIP phone (baresip, linphone, Zoiper, a desk phone on this host):\n"
-            << "  1. Register two accounts, e.g. sip:alice@confab.local and sip:bob@confab.local,\n"
-            << "     with outbound proxy / registrar sip:127.0.0.1:" << p << " (no password).\n"
-            << "  2. From alice, call sip:bob@confab.local.\n"
-            << "  3. See who is registered:  confab proxy --db " << pc.db_path << " --list\n"
-            << "  A URI of another domain is forwarded to that domain's host, e.g.\n"
-            << "     sip:echo@127.0.0.1:5080 goes to whatever listens on 127.0.0.1:5080.\n"
-            << "\nWith baresip:  baresip, then  /uanew sip:alice@confab.local;outbound=\"sip:127.0.0.1:" << p
-            << "\"  and  /dial sip:bob@confab.local\n"
+            << "  - join the demo mix: call sip:demo@" << mixer_addr << "\n"
+            << "  - or register two accounts, sip:alice@confab.local and sip:bob@confab.local, with\n"
+            << "    registrar/outbound proxy sip:" << proxy_addr << " (no password), and call one from the other.\n"
+            << "    `confab proxy --db " << pc.db_path << " --list` shows who is registered.\n"
+            << "  - another headless phone: confab phone --listen 127.0.0.1:5180 --tone 1000 --dial sip:demo@"
+            << mixer_addr << "\n"
             << std::endl;
-  stop_on_signals([&loop] { loop.stop(); });
-  loop.run();
+
+  stopped.wait();
+  for (auto& p : phones)
+    if (p.pid > 0) kill(p.pid, SIGTERM);
+  for (auto& p : phones)
+    if (p.pid > 0) waitpid(p.pid, nullptr, 0);
   std::cout << "demo stopped" << std::endl;
   return 0;
 }
@@ -54,8 +193,9 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Runner& runner) {
   auto args = std::make_shared<DemoArgs>();
   auto* cmd = app.add_subcommand("demo", "run every part on loopback and print how to try it");
-  cmd->add_option("--dir", args->dir, "where the demo keeps its state (default /tmp/confab-demo)");
+  cmd->add_option("--dir", args->dir, "where the demo keeps its files (default /tmp/confab-demo)");
   cmd->add_option("--proxy-port", args->proxy_port, "proxy port")->capture_default_str();
+  cmd->add_option("--mixer-port", args->mixer_port, "mixer port")->capture_default_str();
   cmd->callback([args, &global, &runner] { runner = [args, &global] { return run_demo(global, *args); }; });
 }
 

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
+  confab::cli::block_stop_signals();
   CLI::App app{"Confab: SIP as a system service, and the servers it talks to"};
   app.require_subcommand(1);
   app.fallthrough();  // global options (--log-level) may follow the subcommand

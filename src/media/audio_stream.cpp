@@ -1,5 +1,7 @@
 #include "media/audio_stream.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <random>
 
@@ -36,19 +38,35 @@ void AudioStream::set_terms(const StreamTerms& terms) {
 }
 
 size_t AudioStream::receive(uint64_t now_ms) {
+  constexpr int kBatch = 16;
+  static thread_local uint8_t bufs[kBatch][kMaxRtpPacket];
+  mmsghdr msgs[kBatch];
+  iovec iov[kBatch];
+  size_t taken = 0;
+  for (int round = 0; round < 4; ++round) {  // bounded: a flood cannot starve the other streams
+    for (int i = 0; i < kBatch; ++i) {
+      iov[i] = {bufs[i], kMaxRtpPacket};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(rtp_.fd(), msgs, kBatch, MSG_DONTWAIT, nullptr);
+    for (int i = 0; i < n; ++i) {
+      size_t size = msgs[i].msg_len;
+      if (is_rtcp(bufs[i], size)) continue;  // rtcp-mux: not audio
+      handle_rtp(bufs[i], size, now_ms);
+      ++taken;
+    }
+    if (n < kBatch) break;
+  }
+  return taken;
+}
+
+void AudioStream::drain_rtcp() {
   uint8_t buf[kMaxRtpPacket];
   Endpoint from;
-  size_t taken = 0;
-  for (int i = 0; i < 64; ++i) {  // bounded: a flood cannot starve the other streams
-    long n = rtp_.receive(buf, sizeof buf, &from);
-    if (n <= 0) break;
-    if (is_rtcp(buf, static_cast<size_t>(n))) continue;  // rtcp-mux: not audio
-    handle_rtp(buf, static_cast<size_t>(n), now_ms);
-    ++taken;
-  }
-  for (int i = 0; i < 8; ++i)  // RTCP: drained so the socket never fills (reports are not used yet)
+  for (int i = 0; i < 8; ++i)
     if (rtcp_.receive(buf, sizeof buf, &from) <= 0) break;
-  return taken;
 }
 
 void AudioStream::handle_rtp(const uint8_t* data, size_t size, uint64_t now_ms) {

@@ -50,9 +50,13 @@ class AudioStream {
   const StreamTerms& terms() const { return terms_; }
   uint16_t local_port() const { return rtp_.local_port(); }
   int rtp_fd() const { return rtp_.fd(); }
+  int rtcp_fd() const { return rtcp_.fd(); }
 
-  // Reads every datagram waiting on the RTP (and RTCP) socket; returns how many RTP packets were taken.
+  // Reads the datagrams waiting on the RTP socket (one recvmmsg for up to 16);
+  // returns how many RTP packets were taken.
   size_t receive(uint64_t now_ms);
+  // Empties the RTCP socket (reports are not used yet) so it never fills.
+  void drain_rtcp();
 
   enum class Frame { Audio, Concealed, Silence };
   // The next 20 ms of received audio at `rate` into `out` (frame_samples(rate)).

@@ -1,6 +1,8 @@
 #include "mixer/mix_engine.h"
 
 #include <spdlog/spdlog.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,11 +90,14 @@ struct MixEngine::Worker {
     for (auto& fn : batch) fn(*this);
   }
 
+  // epoll data: the leg's address, low bit set for its RTCP socket.
   void attach(std::unique_ptr<Leg> leg) {
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.ptr = leg.get();
+    ev.data.u64 = reinterpret_cast<uintptr_t>(leg.get());
     epoll_ctl(epoll_fd, EPOLL_CTL_ADD, leg->stream->rtp_fd(), &ev);
+    ev.data.u64 = reinterpret_cast<uintptr_t>(leg.get()) | 1u;
+    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, leg->stream->rtcp_fd(), &ev);
     auto& mix = mixes[leg->mix];
     mix.id = leg->mix;
     mix.legs.push_back(leg.get());
@@ -108,6 +113,7 @@ struct MixEngine::Worker {
     auto leg = std::move(it->second);
     legs.erase(it);
     epoll_ctl(epoll_fd, EPOLL_CTL_DEL, leg->stream->rtp_fd(), nullptr);
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, leg->stream->rtcp_fd(), nullptr);
     auto m = mixes.find(leg->mix);
     if (m != mixes.end()) {
       std::erase(m->second.legs, leg.get());
@@ -122,6 +128,13 @@ struct MixEngine::Worker {
   }
 
   void run() {
+    // Mixing is real-time work: ask for SCHED_FIFO so ordinary threads (the SIP
+    // thread, HTTP, other processes) cannot delay a tick. Without the privilege
+    // the thread runs at normal priority.
+    sched_param sp{};
+    sp.sched_priority = 10;
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0 && index == 0)
+      spdlog::info("mixer: no real-time priority for the mixing thread (needs CAP_SYS_NICE); running at normal priority");
     uint64_t next = monotonic_ns();
     const uint64_t period = static_cast<uint64_t>(media::kFrameMs) * 1000000ull;
     while (!stopping) {
@@ -147,7 +160,14 @@ struct MixEngine::Worker {
     epoll_event events[256];
     for (;;) {
       int n = epoll_wait(epoll_fd, events, 256, 0);
-      for (int i = 0; i < n; ++i) static_cast<Leg*>(events[i].data.ptr)->stream->receive(now_ms);
+      for (int i = 0; i < n; ++i) {
+        uint64_t tag = events[i].data.u64;
+        Leg* leg = reinterpret_cast<Leg*>(static_cast<uintptr_t>(tag & ~uint64_t{1}));
+        if (tag & 1)
+          leg->stream->drain_rtcp();
+        else
+          leg->stream->receive(now_ms);
+      }
       if (n < 256) break;
     }
   }

@@ -61,6 +61,12 @@ MixerServer::MixerServer(sip::EventLoop& loop, MixerConfig config)
     http_->route("GET", "/mixes", [this](const http::Request&) {
       return http::call_on(loop_, [this] { return http::Response::json(200, mixes_json()); });
     });
+    http_->route("GET", "/metrics.json", [this](const http::Request&) {
+      auto m = engine_.metrics();
+      return http::Response::json(200, boost::json::serialize(boost::json::object{
+                                           {"ticks", m.ticks}, {"late_ticks", m.late_ticks}, {"encodes", m.encodes},
+                                           {"shared_encodes", m.shared_encodes}, {"legs", m.legs}, {"mixes", m.mixes}}));
+    });
     http_->route("GET", "/metrics", [this](const http::Request&) {
       return http::Response{200, "text/plain; version=0.0.4", metrics_text(), {}};
     });

@@ -84,6 +84,7 @@ void PhoneMedia::run() {
     std::fill(heard, heard + n, 0);
     if (stream) {
       stream->receive(now / 1000000ull);
+      stream->drain_rtcp();
       stream->pull(heard, kRate, /*conceal=*/false);
       next_source_frame(said);
       if (muted_) std::fill(said, said + n, 0);

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
+#include <set>
 #include <stdexcept>
 
 #include "sip/sofia_runtime.h"
@@ -44,6 +45,17 @@ std::string challenge_realm(sip_t const* sip) {
         return r;
       }
   return {};
+}
+
+// nua_respond() hands its reason phrase to the stack asynchronously and keeps
+// the pointer (tags are copied, the phrase is not): it must outlive the call.
+// Phrases are interned; past a bound, arbitrary ones fall back to the standard text.
+const char* lasting_phrase(int status, std::string_view reason) {
+  static std::set<std::string, std::less<>> interned;
+  if (auto it = interned.find(reason); it != interned.end()) return it->c_str();
+  if (interned.size() < 1024) return interned.emplace(reason).first->c_str();
+  const char* standard = sip_status_phrase(status);
+  return standard ? standard : "";
 }
 
 std::string_view phrase_or(char const* phrase, std::string_view fallback) {
@@ -84,8 +96,9 @@ IncomingRequest::~IncomingRequest() {
 void IncomingRequest::respond(int status, std::string_view reason, const std::vector<HeaderField>& headers,
                               std::string_view content_type, std::string_view body) {
   if (!nh_ || !saved_ || final_sent_) return;
-  std::string phrase(reason), extra = header_block(headers), ct(content_type), payload(body);
-  nua_respond(nh_, status, phrase.c_str(), NUTAG_WITH_SAVED(saved_->event), SIPTAG_HEADER_STR(or_null(extra)),
+  std::string extra = header_block(headers), ct(content_type), payload(body);
+  nua_respond(nh_, status, lasting_phrase(status, reason), NUTAG_WITH_SAVED(saved_->event),
+              SIPTAG_HEADER_STR(or_null(extra)),
               TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
               TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END());
   if (status >= 200) final_sent_ = true;
@@ -392,7 +405,8 @@ UserAgent::UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler
                     NUTAG_USER_AGENT(options_.user_agent.c_str()), SIPTAG_FROM_STR(options_.identity.c_str()),
                     NUTAG_OUTBOUND("no-natify no-options-keepalive no-validate"), NUTAG_KEEPALIVE(0),
                     TAG_IF(!options_.proxy.empty(), NUTAG_PROXY(options_.proxy.c_str())),
-                    NTATAG_SIP_T1X64(options_.transaction_timeout_ms), TPTAG_STUN_SERVER(0), TAG_END());
+                    NTATAG_SIP_T1X64(options_.transaction_timeout_ms), TPTAG_STUN_SERVER(0),
+                    TPTAG_UDP_RMEM(options_.udp_buffer_bytes), TPTAG_UDP_WMEM(options_.udp_buffer_bytes), TAG_END());
   if (!nua_) throw std::runtime_error("cannot listen on " + first.str());
 }
 

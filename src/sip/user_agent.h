@@ -168,6 +168,7 @@ struct UserAgentOptions {
   std::string user_agent = "confab";
   std::vector<UserCredentials> credentials;  // answers 401/407 challenges
   unsigned transaction_timeout_ms = 32000;
+  int udp_buffer_bytes = 8 * 1024 * 1024;  // see TransactionLayerOptions
 };
 
 class UserAgent {

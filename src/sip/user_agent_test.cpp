@@ -143,11 +143,16 @@ TEST_F(UserAgentTest, OfferlessInviteGetsOfferIn200AndAnswerInAck) {
 TEST_F(UserAgentTest, RejectedAndCancelledCallsTerminate) {
   b_handler.on_call = [&](const std::shared_ptr<Call>& call, IncomingRequest invite) {
     call->set_handler(&callee);
-    invite.respond(486, "Busy Here");
+    // A reason built at run time and gone right after: the stack sends it later,
+    // so it must have been kept (the phrase once went out as garbage).
+    std::string reason = std::string("Busy ") + "Right Now";
+    invite.respond(486, reason);
+    reason.assign(reason.size(), 'x');
   };
   auto call = a.invite("sip:b@127.0.0.1:40102", kOfferA, caller);
   ASSERT_TRUE(run_until(loop, [&] { return caller.terminated; }));
   EXPECT_EQ(caller.responses.back(), 486);
+  EXPECT_EQ(caller.last_response->reason(), "Busy Right Now");
 
   Recorder caller2, callee2;
   std::optional<IncomingRequest> ringing;

@@ -1,0 +1,31 @@
+"""`confab demo` (what scripts/demo runs) starts on loopback and shows N-1 mixing:
+each demo phone hears the other two and not itself."""
+import re
+import signal
+import subprocess
+import time
+
+from confab_testlib import CONFAB, wait_for
+
+
+def test_demo_runs_and_each_phone_hears_the_others(tmp_path):
+    log = tmp_path / "demo.out"
+    with open(log, "wb") as out:
+        demo = subprocess.Popen([CONFAB, "demo", "--dir", tmp_path / "demo"], stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        wait_for(lambda: "Try it with any SIP phone" in log.read_text(errors="replace"), timeout=20,
+                 what="the demo's instructions")
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(10) == 0, log.read_text()
+    text = log.read_text()
+    heard = re.findall(r"(\w+) \(sends (\d+) Hz\) hears:(.*)", text)
+    assert len(heard) == 3, text
+    for name, own, line in heard:
+        verdicts = dict(re.findall(r"(\d+) Hz (yes|no)", line))
+        for freq, verdict in verdicts.items():
+            assert verdict == ("no" if freq == own else "yes"), f"{name}: {line}"
+    time.sleep(0.5)
+    leftovers = subprocess.run(["pgrep", "-f", f"confab phone.*{tmp_path}"], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", "demo phones left running"
