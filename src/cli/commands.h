@@ -8,6 +8,9 @@
 #include <functional>
 #include <utility>
 #include <string>
+#include <vector>
+
+#include "sip/transaction_layer.h"
 
 namespace confab::cli {
 
@@ -22,7 +25,10 @@ void add_proxy_command(CLI::App& app, const GlobalOptions& global, Runner& runne
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 
+// --listen values ([udp:|tcp:]HOST:PORT), or `fallback` when none; throws on a bad one.
+std::vector<sip::ListenSpec> parse_listen(const std::vector<std::string>& specs, const std::string& fallback);
 // "HOST:PORT" -> (host, port); throws std::runtime_error naming `what`.
 std::pair<std::string, uint16_t> parse_host_port(const std::string& s, const char* what);
 

@@ -16,7 +16,7 @@ namespace {
 
 struct PhoneArgs {
   std::string listen = "127.0.0.1:5064";
-  std::string register_aor, proxy, identity, user, password, dial, codec, play, record;
+  std::string register_aor, proxy, identity, user, password, dial, codec, play, record, notify_dir;
   double tone = 0;
   double volume = 0.3;
   bool auto_answer = false;
@@ -25,7 +25,6 @@ struct PhoneArgs {
 
 }  // namespace
 
-std::vector<sip::ListenSpec> parse_listen(const std::vector<std::string>& specs, const std::string& fallback);
 
 void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runner) {
   auto a = std::make_shared<PhoneArgs>();
@@ -42,6 +41,7 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   cmd->add_option("--play", a->play, "send this WAV file (looped)");
   cmd->add_option("--volume", a->volume, "tone amplitude, 0..1")->capture_default_str();
   cmd->add_option("--record", a->record, "record what we hear to this WAV file (16 kHz)");
+  cmd->add_option("--save-notify", a->notify_dir, "directory to keep each conference NOTIFY body in");
   cmd->add_option("--codec", a->codec, "only this codec: pcmu, pcma, g722, opus (default: all)")
       ->check(CLI::IsMember({"pcmu", "pcma", "g722", "opus"}));
   cmd->add_option("--rtp-ports", a->rtp_ports, "RTP port range")->capture_default_str();
@@ -62,6 +62,7 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       c.source.amplitude = a->volume;
       c.source.wav_file = a->play;
       c.record_file = a->record;
+      c.notify_dir = a->notify_dir;
       auto dash = a->rtp_ports.find('-');
       if (dash == std::string::npos) throw std::runtime_error("bad --rtp-ports");
       c.rtp_low = static_cast<uint16_t>(std::stoi(a->rtp_ports.substr(0, dash)));

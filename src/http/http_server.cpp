@@ -1,5 +1,7 @@
 #include "http/http_server.h"
 
+#include <atomic>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -199,18 +201,26 @@ void Server::stop() {
 
 uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
 
-Response call_on(sip::EventLoop& loop, std::function<Response()> fn, std::chrono::milliseconds timeout) {
+Response call_on_async(sip::EventLoop& loop, std::function<void(Reply)> fn, std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<Response>>();
+  auto answered = std::make_shared<std::atomic<bool>>(false);
   auto future = promise->get_future();
-  loop.post([promise, fn = std::move(fn)] {
+  Reply reply = [promise, answered](Response r) {
+    if (!answered->exchange(true)) promise->set_value(std::move(r));
+  };
+  loop.post([reply, fn = std::move(fn)] {
     try {
-      promise->set_value(fn());
+      fn(reply);
     } catch (const std::exception& e) {
-      promise->set_value(Response::error(500, e.what()));
+      reply(Response::error(500, e.what()));
     }
   });
   if (future.wait_for(timeout) != std::future_status::ready) return Response::error(503, "server busy");
   return future.get();
+}
+
+Response call_on(sip::EventLoop& loop, std::function<Response()> fn, std::chrono::milliseconds timeout) {
+  return call_on_async(loop, [fn = std::move(fn)](Reply reply) { reply(fn()); }, timeout);
 }
 
 }  // namespace confab::http

@@ -68,6 +68,12 @@ class Server {
 Response call_on(sip::EventLoop& loop, std::function<Response()> fn,
                  std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
+// Like call_on, for work that finishes later (e.g. after a SIP transaction):
+// `fn` runs on the SIP thread and calls `reply` once, then or later.
+using Reply = std::function<void(Response)>;
+Response call_on_async(sip::EventLoop& loop, std::function<void(Reply reply)> fn,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
 // JSON string escaping for hand-built bodies.
 std::string json_escape(const std::string& s);
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <fstream>
 #include <sstream>
 
 #include "sip/uri.h"
@@ -86,6 +87,7 @@ Phone::Phone(sip::EventLoop& loop, PhoneConfig config, Emit emit)
 Phone::~Phone() { shutdown(); }
 
 void Phone::shutdown() {
+  subscription_.reset();
   registration_.reset();
   if (ua_) ua_->shutdown();
   media_.set_stream(nullptr);
@@ -201,11 +203,16 @@ void Phone::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::Incomi
 }
 
 void Phone::dial(const std::string& target_text, const std::vector<sip::HeaderField>& extra,
-                 const std::string& transferred_from) {
+                 const std::string& transferred_from, CallState* media_of) {
   auto [target, headers] = split_uri_headers(target_text);
   for (auto& h : extra) headers.push_back(h);
   CallState cs;
-  if (!new_stream(cs)) {
+  if (media_of) {  // the new call carries on the old one's media: same port, same stream
+    cs.port = media_of->port;
+    cs.stream = media_of->stream;
+    cs.sdp_session = media_of->sdp_session;
+    cs.sdp_version = media_of->sdp_version;
+  } else if (!new_stream(cs)) {
     event("error", {{"reason", "no RTP port"}});
     return;
   }
@@ -318,6 +325,55 @@ void Phone::on_registration(int status, std::string_view reason) {
   event("registration", {{"status", std::to_string(status)}, {"reason", std::string(reason)}});
 }
 
+void Phone::move(const std::string& target) {
+  CallState* cs = current();
+  if (!cs || !cs->call->established()) {
+    event("error", {{"reason", "move needs an established call"}});
+    return;
+  }
+  // RFC 3891: the recipient matches to-tag against its local tag, our remote one.
+  sip::ReplacesHeader r{cs->call->call_id(), cs->call->remote_tag(), cs->call->local_tag(), false};
+  dial(target, {{"Replaces", r.str()}}, {}, cs);
+}
+
+void Phone::on_subscribe_response(sip::Subscriber& sub, int status, std::string_view reason) {
+  event("subscription", {{"to", sub.target()}, {"status", std::to_string(status)}, {"reason", std::string(reason)}});
+}
+
+void Phone::on_notify(sip::Subscriber& sub, const sip::Message& notify) {
+  std::string body(notify.body());
+  if (!config_.notify_dir.empty()) {
+    std::ofstream(config_.notify_dir + "/notify-" + std::to_string(++notifies_) + ".xml", std::ios::binary) << body;
+  }
+  if (body.empty()) return;
+  std::string error;
+  auto info = conference_events::parse(body, &error);
+  if (!info) {
+    event("roster-error", {{"reason", error}});
+    return;
+  }
+  auto outcome = roster_.apply(*info);
+  if (outcome == conference_events::Roster::Outcome::NeedsResync) {
+    event("roster-resync", {{"version", std::to_string(info->version)}});
+    sub.refresh();
+    return;
+  }
+  if (outcome == conference_events::Roster::Outcome::Ignored) return;
+  std::string members;
+  for (auto& m : roster_.members())
+    members += (members.empty() ? "" : ",") + m.entity +
+               (m.status ? ":" + std::string(conference_events::status_name(*m.status)) : "");
+  event("roster", {{"conference", roster_.conference()},
+                   {"version", std::to_string(roster_.version())},
+                   {"state", std::string(conference_events::state_name(info->state))},
+                   {"count", std::to_string(roster_.members().size())},
+                   {"members", members.empty() ? "-" : members}});
+}
+
+void Phone::on_ended(sip::Subscriber& sub, int status, std::string_view why) {
+  event("subscription-ended", {{"to", sub.target()}, {"status", std::to_string(status)}, {"reason", std::string(why)}});
+}
+
 bool Phone::command(const std::string& line) {
   std::istringstream in(line);
   std::string verb, arg;
@@ -327,6 +383,13 @@ bool Phone::command(const std::string& line) {
   if (!cs && !calls_.empty()) cs = &calls_.begin()->second;
   if (verb == "dial" && !arg.empty()) {
     dial(arg);
+  } else if (verb == "move" && !arg.empty()) {
+    move(arg);
+  } else if (verb == "subscribe" && !arg.empty()) {
+    roster_ = {};
+    subscription_ = ua_->subscribe(arg, "conference", 600, *this, conference_events::kContentType);
+  } else if (verb == "unsubscribe" && subscription_) {
+    subscription_.reset();
   } else if (verb == "answer" && cs && cs->ringing) {
     auto req = std::move(*cs->ringing);
     cs->ringing.reset();

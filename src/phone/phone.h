@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "conference_events/roster.h"
 #include "media/udp_socket.h"
 #include "phone/phone_media.h"
 #include "sip/sdp.h"
@@ -30,18 +31,24 @@ struct PhoneConfig {
   std::string codec;         // pcmu, pcma, g722, opus; empty: all (PCMU first)
   MediaSource source;
   std::string record_file;
+  std::string notify_dir;    // keep each conference NOTIFY body here (notify-<n>.xml)
   std::string rtp_host = "127.0.0.1";
   uint16_t rtp_low = 30000, rtp_high = 39999;
 };
 
-class Phone final : public sip::UserAgent::Handler, public sip::CallHandler, public sip::RegistrationHandler {
+class Phone final : public sip::UserAgent::Handler,
+                    public sip::CallHandler,
+                    public sip::RegistrationHandler,
+                    public sip::SubscriberHandler {
  public:
   using Emit = std::function<void(const std::string& line)>;
   Phone(sip::EventLoop& loop, PhoneConfig config, Emit emit);
   ~Phone() override;
 
   // "dial URI", "answer", "hangup", "hold", "unhold", "transfer URI", "mute", "unmute",
-  // "info CONTENT-TYPE BODY" (an INFO in the current call).
+  // "info CONTENT-TYPE BODY" (an INFO in the current call), "move URI" (INVITE URI
+  // with Replaces naming the current call, keeping its media: a conference move),
+  // "subscribe URI" / "unsubscribe" (the conference event package, RFC 4575).
   // Returns false for an unknown or malformed command (an event says why).
   bool command(const std::string& line);
   void shutdown();
@@ -55,6 +62,9 @@ class Phone final : public sip::UserAgent::Handler, public sip::CallHandler, pub
   void on_request_response(sip::Call& call, sip::Method method, int status, const sip::Message& response) override;
   void on_terminated(sip::Call& call, int status, std::string_view reason) override;
   void on_registration(int status, std::string_view reason) override;
+  void on_subscribe_response(sip::Subscriber& subscriber, int status, std::string_view reason) override;
+  void on_notify(sip::Subscriber& subscriber, const sip::Message& notify) override;
+  void on_ended(sip::Subscriber& subscriber, int status, std::string_view why) override;
 
  private:
   struct CallState {
@@ -77,7 +87,8 @@ class Phone final : public sip::UserAgent::Handler, public sip::CallHandler, pub
   bool apply(CallState& cs, const sip::AudioTerms& terms);
   void answer_request(CallState& cs, sip::IncomingRequest request);
   void dial(const std::string& target, const std::vector<sip::HeaderField>& headers = {},
-            const std::string& transferred_from = {});
+            const std::string& transferred_from = {}, CallState* media_of = nullptr);
+  void move(const std::string& target);
   void make_current(CallState& cs);
   void event(const std::string& name, const std::vector<std::pair<std::string, std::string>>& fields = {});
 
@@ -90,6 +101,9 @@ class Phone final : public sip::UserAgent::Handler, public sip::CallHandler, pub
   std::unique_ptr<sip::Registration> registration_;
   std::map<std::string, CallState> calls_;  // by Call::id()
   std::string current_;
+  std::unique_ptr<sip::Subscriber> subscription_;
+  conference_events::Roster roster_;
+  unsigned notifies_ = 0;
 };
 
 }  // namespace confab::phone

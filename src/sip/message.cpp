@@ -321,6 +321,16 @@ std::optional<int64_t> Message::expires() const {
   return static_cast<int64_t>(s->sip_expires->ex_delta);
 }
 
+namespace {
+
+bool is_token_list(msg_hclass_t const* c) {
+  return c == sip_require_class || c == sip_supported_class || c == sip_unsupported_class ||
+         c == sip_proxy_require_class || c == sip_allow_class || c == sip_allow_events_class ||
+         c == sip_in_reply_to_class || c == sip_content_language_class;
+}
+
+}  // namespace
+
 std::vector<std::string> Message::header_values(std::string_view name) const {
   std::vector<std::string> out;
   if (!msg_) return out;
@@ -331,8 +341,9 @@ std::vector<std::string> Message::header_values(std::string_view name) const {
   }
   for (msg_header_t* h = head ? *head : nullptr; h; h = h->sh_succ) {
     if (!h->sh_class || !name_matches(h, name)) continue;
-    auto kind = h->sh_class->hc_kind;
-    if ((kind == msg_kind_list || kind == msg_kind_apndlist) && h->sh_class != sip_unknown_class) {
+    // Only the plain token-list headers are msg_list_t (k_items); other list-kind
+    // headers (Accept, Contact, Via, ...) have structures of their own.
+    if (is_token_list(h->sh_class)) {
       for (auto item = reinterpret_cast<msg_list_t*>(h)->k_items; item && *item; ++item) out.emplace_back(*item);
     } else if (h->sh_class == sip_unknown_class) {
       out.emplace_back(sv(h->sh_unknown->un_value));
@@ -475,6 +486,46 @@ std::string_view method_name(Method m) {
     case Method::Unknown: break;
   }
   return "";
+}
+
+std::optional<ReplacesHeader> ReplacesHeader::parse(std::string_view value) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  ReplacesHeader r;
+  size_t pos = 0;
+  bool first = true;
+  while (pos <= value.size()) {
+    size_t semi = value.find(';', pos);
+    std::string_view part = trim(value.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos));
+    if (first) {
+      r.call_id = std::string(part);
+      first = false;
+    } else {
+      auto eq = part.find('=');
+      std::string name(trim(part.substr(0, eq)));
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string_view val = eq == std::string_view::npos ? std::string_view() : trim(part.substr(eq + 1));
+      if (name == "to-tag")
+        r.to_tag = std::string(val);
+      else if (name == "from-tag")
+        r.from_tag = std::string(val);
+      else if (name == "early-only")
+        r.early_only = true;
+    }
+    if (semi == std::string_view::npos) break;
+    pos = semi + 1;
+  }
+  if (r.call_id.empty() || r.to_tag.empty() || r.from_tag.empty() ||
+      r.call_id.find_first_of(" \t\r\n,") != std::string::npos)
+    return std::nullopt;
+  return r;
+}
+
+std::string ReplacesHeader::str() const {
+  return call_id + ";to-tag=" + to_tag + ";from-tag=" + from_tag + (early_only ? ";early-only" : "");
 }
 
 }  // namespace confab::sip

@@ -138,6 +138,17 @@ class Message {
   msg_s* msg_ = nullptr;
 };
 
+// A Replaces header (RFC 3891): the dialog an INVITE replaces. The recipient
+// compares to_tag with its local tag and from_tag with its remote tag.
+struct ReplacesHeader {
+  std::string call_id;
+  std::string to_tag;
+  std::string from_tag;
+  bool early_only = false;
+  static std::optional<ReplacesHeader> parse(std::string_view value);
+  std::string str() const;  // "call-id;to-tag=..;from-tag=.."
+};
+
 Method method_from_name(std::string_view name);
 std::string_view method_name(Method m);
 

@@ -125,3 +125,38 @@ TEST(Message, RejectsGarbage) {
   EXPECT_FALSE(Message::parse("hello world"));
   EXPECT_FALSE(Message::parse("\x01\x02\x03"));
 }
+
+TEST(Message, StructuredListHeadersComeWhole) {
+  // Accept is a list header with a structure of its own (not a token list): once a crash.
+  auto m = Message::parse("SUBSCRIBE sip:room@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                          "From: <sip:a@h>;tag=1\r\nTo: <sip:room@h>\r\nCall-ID: c\r\nCSeq: 1 SUBSCRIBE\r\n"
+                          "Event: conference\r\nAccept: application/conference-info+xml, application/sdp;q=0.5\r\n"
+                          "Supported: eventlist, timer\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_TRUE(m);
+  auto accept = m->header_values("Accept");
+  ASSERT_EQ(accept.size(), 2u);
+  EXPECT_EQ(accept[0], "application/conference-info+xml");
+  EXPECT_EQ(accept[1].substr(0, 15), "application/sdp");
+  EXPECT_EQ(m->header_values("Supported"), (std::vector<std::string>{"eventlist", "timer"}));
+}
+
+TEST(ReplacesHeader, ParsesAndPrints) {
+  auto r = ReplacesHeader::parse("425928@bobster.example.org; to-tag=7743 ;from-tag=6472;early-only");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->call_id, "425928@bobster.example.org");
+  EXPECT_EQ(r->to_tag, "7743");
+  EXPECT_EQ(r->from_tag, "6472");
+  EXPECT_TRUE(r->early_only);
+  EXPECT_EQ(r->str(), "425928@bobster.example.org;to-tag=7743;from-tag=6472;early-only");
+  auto again = ReplacesHeader::parse(r->str());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->to_tag, "7743");
+}
+
+TEST(ReplacesHeader, RejectsIncompleteOnes) {
+  EXPECT_FALSE(ReplacesHeader::parse(""));
+  EXPECT_FALSE(ReplacesHeader::parse("abc"));
+  EXPECT_FALSE(ReplacesHeader::parse("abc;to-tag=1"));
+  EXPECT_FALSE(ReplacesHeader::parse(";to-tag=1;from-tag=2"));
+  EXPECT_FALSE(ReplacesHeader::parse("a b;to-tag=1;from-tag=2"));
+}

@@ -13,6 +13,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "sip/nua_internal.h"
 #include "sip/sofia_runtime.h"
 #include "sip/uri.h"
 
@@ -47,6 +48,12 @@ std::string challenge_realm(sip_t const* sip) {
   return {};
 }
 
+std::string_view phrase_or(char const* phrase, std::string_view fallback) {
+  return phrase ? std::string_view(phrase) : fallback;
+}
+
+}  // namespace
+
 // nua_respond() hands its reason phrase to the stack asynchronously and keeps
 // the pointer (tags are copied, the phrase is not): it must outlive the call.
 // Phrases are interned; past a bound, arbitrary ones fall back to the standard text.
@@ -58,11 +65,17 @@ const char* lasting_phrase(int status, std::string_view reason) {
   return standard ? standard : "";
 }
 
-std::string_view phrase_or(char const* phrase, std::string_view fallback) {
-  return phrase ? std::string_view(phrase) : fallback;
+bool answer_challenge(const std::vector<UserCredentials>& credentials, nua_handle_t* nh, int status, sip_t const* sip) {
+  if ((status != 401 && status != 407) || credentials.empty()) return false;
+  std::string realm = challenge_realm(sip);
+  for (auto& c : credentials) {
+    if (!c.realm.empty() && c.realm != realm) continue;
+    std::string auth = "Digest:\"" + realm + "\":" + c.user + ":" + c.password;
+    nua_authenticate(nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+    return true;
+  }
+  return false;
 }
-
-}  // namespace
 
 // ---- IncomingRequest ----
 
@@ -125,7 +138,14 @@ void Call::reinvite(std::string_view sdp, const std::vector<HeaderField>& header
              TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
 }
 
+void Call::update(std::string_view sdp) {
+  std::string body(sdp);
+  nua_update(nh_, TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+             TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
+}
+
 void Call::ack(std::string_view sdp) {
+  ack_due_ = false;
   std::string body(sdp);
   nua_ack(nh_, TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
           TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
@@ -151,7 +171,10 @@ void Call::notify_refer(int status, std::string_view reason, bool final) {
 
 void Call::hangup() {
   if (terminated_) return;
-  if (established_)
+  if (ack_due_) {  // a 2xx we have not acknowledged: ACK it (no answer), then BYE
+    ack();
+    nua_bye(nh_, TAG_END());
+  } else if (established_)
     nua_bye(nh_, TAG_END());
   else if (!incoming_)
     nua_cancel(nh_, TAG_END());
@@ -175,6 +198,21 @@ std::string Call::local_uri() const {
   char buf[512];
   url_e(buf, sizeof buf, local->a_url);
   return buf;
+}
+
+std::string Call::remote_display() const {
+  sip_to_t const* remote = nua_handle_remote(nh_);
+  return remote && remote->a_display ? std::string(remote->a_display) : std::string();
+}
+
+std::string Call::local_tag() const {
+  sip_to_t const* local = nua_handle_local(nh_);
+  return local && local->a_tag ? std::string(local->a_tag) : std::string();
+}
+
+std::string Call::remote_tag() const {
+  sip_to_t const* remote = nua_handle_remote(nh_);
+  return remote && remote->a_tag ? std::string(remote->a_tag) : std::string();
 }
 
 // ---- Registration ----
@@ -219,19 +257,12 @@ struct NuaEvents {
   }
 
   static bool authenticate(UserAgent& ua, nua_handle_t* nh, int status, sip_t const* sip) {
-    if ((status != 401 && status != 407) || ua.options_.credentials.empty()) return false;
-    std::string realm = challenge_realm(sip);
-    for (auto& c : ua.options_.credentials) {
-      if (!c.realm.empty() && c.realm != realm) continue;
-      std::string auth = "Digest:\"" + realm + "\":" + c.user + ":" + c.password;
-      nua_authenticate(nh, NUTAG_AUTH(auth.c_str()), TAG_END());
-      return true;
-    }
-    return false;
+    return answer_challenge(ua.options_.credentials, nh, status, sip);
   }
 
   static void dispatch(UserAgent& ua, nua_event_t event, int status, char const* phrase, nua_t* nua,
                        nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
+    if (SubscriptionEvents::dispatch(ua, event, status, phrase, nua, nh, sip, tags)) return;
     std::unique_ptr<IncomingRequest::Saved> saved;
     switch (event) {
       case nua_i_invite: {
@@ -273,7 +304,7 @@ struct NuaEvents {
             call->handler_->on_info(*call, std::move(req));
           else
             call->handler_->on_refer(*call, std::move(req));
-        } else if (!call) {
+        } else if (!call) {  // INFO outside a dialog (REFER outside one is a SubscriptionEvent)
           req.saved_->owns_handle = true;
           ua.handler_.on_request(std::move(req));
         }
@@ -286,7 +317,6 @@ struct NuaEvents {
       }
       case nua_i_message:
       case nua_i_options:
-      case nua_i_subscribe:
       case nua_i_method:
       case nua_i_publish: {
         if (status >= 200 || call_of(ua, nh)) return;
@@ -302,6 +332,7 @@ struct NuaEvents {
         if (authenticate(ua, nh, status, sip)) return;
         Message msg = event_message(nua, saved);
         if (status >= 200) call->answered_ = true;
+        if (status >= 200 && status < 300 && !call->auto_ack_) call->ack_due_ = true;
         if (call->call_id_.empty() && sip && sip->sip_call_id && sip->sip_call_id->i_id)
           call->call_id_ = sip->sip_call_id->i_id;
         if (call->handler_) call->handler_->on_invite_response(*call, status, msg);
@@ -397,11 +428,20 @@ UserAgent::UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler
   contact_ = "sip:" + host_port(host_, std::to_string(port_));
   std::string url = contact_ + ((udp && tcp) ? "" : udp ? ";transport=udp" : ";transport=tcp");
   if (options_.identity.empty()) options_.identity = contact_;
+  std::string events, allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, MESSAGE";
+  for (auto& e : options_.allow_events) events += (events.empty() ? "" : ", ") + e;
+  // SUBSCRIBE is answered by the application only where events are served: Sofia
+  // crashes in nua_create when appl_method names SUBSCRIBE and no event is allowed.
+  std::string appl = "INVITE, INFO, REFER, UPDATE, MESSAGE";
+  if (!events.empty()) {
+    allow += ", SUBSCRIBE";
+    appl += ", SUBSCRIBE";
+  }
   nua_ = nua_create(loop.native(), reinterpret_cast<nua_callback_f>(&NuaEvents::callback),
                     reinterpret_cast<nua_magic_t*>(this), NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
                     NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
-                    NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, MESSAGE"),
-                    NUTAG_APPL_METHOD("INVITE, INFO, REFER, UPDATE, MESSAGE"),
+                    TAG_IF(!events.empty(), NUTAG_ALLOW_EVENTS(events.c_str())), NUTAG_ALLOW(allow.c_str()),
+                    NUTAG_APPL_METHOD(appl.c_str()),
                     NUTAG_USER_AGENT(options_.user_agent.c_str()), SIPTAG_FROM_STR(options_.identity.c_str()),
                     NUTAG_OUTBOUND("no-natify no-options-keepalive no-validate"), NUTAG_KEEPALIVE(0),
                     TAG_IF(!options_.proxy.empty(), NUTAG_PROXY(options_.proxy.c_str())),

@@ -18,6 +18,7 @@
 
 #include "sip/event_loop.h"
 #include "sip/message.h"
+#include "sip/subscription.h"
 #include "sip/transaction_layer.h"
 
 struct nua_s;
@@ -97,6 +98,8 @@ class Call {
 
   // Sends a re-INVITE with `sdp` as the offer ("" for an offerless re-INVITE).
   void reinvite(std::string_view sdp, const std::vector<HeaderField>& headers = {});
+  // Sends an UPDATE (RFC 3311) with `sdp` as the offer; the answer arrives in on_request_response.
+  void update(std::string_view sdp);
   // Acknowledges a 2xx when auto_ack is off, with `sdp` as the answer if the 2xx carried an offer.
   void ack(std::string_view sdp = {});
   void info(std::string_view content_type, std::string_view body, const std::vector<HeaderField>& headers = {});
@@ -112,7 +115,13 @@ class Call {
   const std::string& call_id() const { return call_id_; }
   std::string remote_uri() const;
   std::string local_uri() const;
+  std::string remote_display() const;  // display name of the peer, "" if none
+  // Dialog identifiers (RFC 3261 12): with call_id() they name the dialog, as Replaces does (RFC 3891).
+  std::string local_tag() const;
+  std::string remote_tag() const;
   bool established() const { return established_; }
+  // False when 2xx responses to our INVITEs must be acknowledged with ack().
+  bool auto_ack() const { return auto_ack_; }
   bool terminated() const { return terminated_; }
 
  private:
@@ -129,6 +138,7 @@ class Call {
   bool terminated_ = false;
   bool answered_ = false;  // a final response was sent (incoming) / received (outgoing)
   bool bye_pending_ = false;  // hung up after our 2xx but before its ACK: BYE once it comes
+  bool ack_due_ = false;      // auto_ack off and a 2xx not acknowledged yet
   std::string call_id_;
 };
 
@@ -167,6 +177,7 @@ struct UserAgentOptions {
   std::string proxy;               // outbound proxy URI, empty for none
   std::string user_agent = "confab";
   std::vector<UserCredentials> credentials;  // answers 401/407 challenges
+  std::vector<std::string> allow_events;     // event packages we serve (SUBSCRIBE), e.g. "conference"
   unsigned transaction_timeout_ms = 32000;
   int udp_buffer_bytes = 8 * 1024 * 1024;  // see TransactionLayerOptions
 };
@@ -180,8 +191,16 @@ class UserAgent {
     // `invite` (now or later). `call` stays alive until it terminates.
     virtual void on_incoming_call(const std::shared_ptr<Call>& call, IncomingRequest invite) = 0;
     // A request outside any dialog that the stack did not answer by itself
-    // (MESSAGE, REFER, SUBSCRIBE, ...). Default: 405.
+    // (MESSAGE, OPTIONS, PUBLISH, ...). Default: 405.
     virtual void on_request(IncomingRequest request);
+    // An initial SUBSCRIBE for an allowed event. accept() or reject() it before
+    // returning (unanswered: 403); after accept(), set a handler and NOTIFY.
+    virtual void on_subscribe(const std::shared_ptr<Notifier>& subscription);
+    // A REFER outside any dialog (e.g. RFC 4579 to a conference URI), with its
+    // implicit subscription. accept() (202) or reject() before returning
+    // (unanswered: 403); then report progress with notify()/terminate()
+    // (message/sipfrag). Default: 405.
+    virtual void on_refer(const std::shared_ptr<Notifier>& refer);
   };
 
   // Binds every listen address; throws std::runtime_error if one cannot be bound.
@@ -196,6 +215,10 @@ class UserAgent {
   // REGISTER `aor` (e.g. sip:alice@example.com) at `registrar`, refreshed until destroyed.
   std::unique_ptr<Registration> register_at(const std::string& aor, const std::string& registrar, unsigned expires,
                                             RegistrationHandler* handler = nullptr);
+  // SUBSCRIBE `target` to `event`, refreshed until the Subscriber is destroyed.
+  // `accept`: the Accept header (the body types we understand), "" for none.
+  std::unique_ptr<Subscriber> subscribe(const std::string& target, const std::string& event, unsigned expires,
+                                        SubscriberHandler& handler, std::string_view accept = {});
   // Out-of-dialog request (OPTIONS, MESSAGE, ...); `on_response` gets the final response.
   void send_request(Method method, const std::string& target, std::string_view content_type, std::string_view body,
                     std::function<void(int status, const Message& response)> on_response = {},
@@ -210,12 +233,16 @@ class UserAgent {
   const std::string& host() const { return host_; }
   uint16_t port() const { return port_; }
   size_t active_calls() const { return calls_.size(); }
+  size_t active_notifiers() const { return notifiers_.size(); }
   nua_s* native() const { return nua_; }
 
  private:
   friend class Call;
   friend class Registration;
+  friend class Notifier;
+  friend class Subscriber;
   friend struct NuaEvents;
+  friend struct SubscriptionEvents;
   void forget(nua_handle_s* nh);
 
   EventLoop& loop_;
@@ -228,6 +255,9 @@ class UserAgent {
   std::unordered_map<nua_handle_s*, Registration*> registrations_;
   struct PendingRequest;
   std::unordered_map<nua_handle_s*, std::unique_ptr<PendingRequest>> requests_;
+  std::unordered_map<nua_handle_s*, std::shared_ptr<Notifier>> notifiers_;
+  std::unordered_map<nua_handle_s*, Subscriber*> subscribers_;  // nullptr: owner gone, un-SUBSCRIBE under way
+  uint64_t next_notifier_id_ = 1;
   bool shut_down_ = false;
   uint64_t next_call_id_ = 1;
 };

@@ -211,7 +211,7 @@ def tone_snr_db(path, freqs, skip=0.5, bandwidth=25.0):
 class Baresip:
     """A headless baresip from tests/peers/baresip-ua.sh, sending a sine tone."""
 
-    def __init__(self, name, port, freq, registrar=None, volume=None):
+    def __init__(self, name, port, freq, registrar=None, volume=None, outbound=None):
         self.name, self.port, self.freq = name, port, freq
         self.ctrl = port + 10000
         self.dir = Path(f"/tmp/baresip-{name}")
@@ -224,6 +224,10 @@ class Baresip:
             env["REGISTRAR"] = registrar
         else:
             env.pop("REGISTRAR", None)
+        if outbound:
+            env["OUTBOUND"] = outbound
+        else:
+            env.pop("OUTBOUND", None)
         out = subprocess.run([str(PEERS / "baresip-ua.sh"), name, str(port), str(self.ctrl), str(freq)],
                              capture_output=True, text=True, env=env)
         assert out.returncode == 0, out.stdout + out.stderr
@@ -263,6 +267,42 @@ class Mixer(Proc):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=5) as r:
             text = r.read().decode()
         return {l.split()[0]: float(l.split()[1]) for l in text.splitlines() if l and not l.startswith("#")}
+
+
+class Conference(Proc):
+    """`confab conference` with its admin API."""
+
+    def __init__(self, tmp_path, port=5080, mixer="sip:127.0.0.1:5090", admin_port=5081, token="secret",
+                 extra=(), name="conference"):
+        self.port, self.admin_port, self.token = port, admin_port, token
+        assert not port_is_bound(port), f"port {port} is already in use"
+        super().__init__([CONFAB, "conference", "--listen", f"udp:127.0.0.1:{port}", "--mixer", mixer,
+                          "--admin", f"127.0.0.1:{admin_port}", "--admin-token", token, *extra],
+                         Path(tmp_path) / f"{name}.log")
+        wait_for(lambda: port_is_bound(port) or not self.alive(), what=f"conference server on port {port}")
+        wait_for(lambda: port_is_bound(admin_port, "tcp") or not self.alive(), what="admin API")
+        assert self.alive(), f"conference server exited:\n{self.output()}"
+
+    def admin(self, method, path, body=None, token=None):
+        """(status, parsed JSON) of an admin API request."""
+        import json
+        import urllib.error
+        import urllib.request
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}", data=data, method=method)
+        req.add_header("Authorization", f"Bearer {self.token if token is None else token}")
+        if data:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    def conferences(self):
+        status, body = self.admin("GET", "/conferences")
+        assert status == 200, body
+        return {c["id"]: c for c in body["conferences"]}
 
 
 class Phone(Proc):

@@ -1,0 +1,58 @@
+#include "conference/conference_config.h"
+
+#include <toml++/toml.h>
+
+#include <stdexcept>
+
+namespace confab::conference {
+
+namespace {
+
+template <typename T>
+void read_count(const toml::node_view<toml::node>& table, const char* key, T& out) {
+  auto node = table[key];
+  if (!node) return;
+  auto v = node.value<int64_t>();
+  if (!v || *v < 0) throw std::runtime_error(std::string("conference.") + key + " must be a non-negative integer");
+  out = static_cast<T>(*v);
+}
+
+}  // namespace
+
+void load_conference_config(const std::string& path, ConferenceConfig& c) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(path + ": " + std::string(e.description()));
+  }
+  auto t = root["conference"];
+  if (!t) return;
+  try {
+    if (auto* arr = t["listen"].as_array())
+      for (auto& v : *arr) {
+        auto s = v.value<std::string>();
+        auto spec = s ? sip::ListenSpec::parse(*s) : std::nullopt;
+        if (!spec) throw std::runtime_error("conference.listen: bad address");
+        c.listen.push_back(*spec);
+      }
+    if (auto* arr = t["domains"].as_array())
+      for (auto& v : *arr) {
+        auto s = v.value<std::string>();
+        if (!s) throw std::runtime_error("conference.domains must be an array of strings");
+        c.domains.push_back(*s);
+      }
+    if (auto v = t["mixer"].value<std::string>()) c.mixer = *v;
+    if (auto v = t["admin_token"].value<std::string>()) c.admin_token = *v;
+    read_count(t, "max_participants", c.max_participants);
+    read_count(t, "max_conferences", c.max_conferences);
+    read_count(t, "max_subscribers", c.max_subscribers);
+    read_count(t, "max_subscription_expires", c.max_subscription_expires);
+    read_count(t, "notify_interval_ms", c.notify_interval_ms);
+    read_count(t, "transaction_timeout_ms", c.transaction_timeout_ms);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
+}  // namespace confab::conference

@@ -1,0 +1,33 @@
+// Settings of `confab conference`, from the command line and/or a TOML file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sip/transaction_layer.h"
+
+namespace confab::conference {
+
+struct ConferenceConfig {
+  std::vector<sip::ListenSpec> listen;
+  std::string mixer = "sip:127.0.0.1:5090";  // where participants' media legs go
+  // Domains whose Request-URIs we accept (besides our own address); empty: any.
+  std::vector<std::string> domains;
+  std::string admin_host;  // empty: no admin API
+  uint16_t admin_port = 0;
+  std::string admin_token;  // required by the admin API when set
+  size_t max_participants = 100;  // per conference: 486 beyond
+  size_t max_conferences = 1000;  // 503 beyond
+  size_t max_subscribers = 500;   // per conference: 503 beyond (SUBSCRIBE floods)
+  unsigned max_subscription_expires = 3600;
+  // Changes within this window are sent as one partial NOTIFY per subscriber.
+  unsigned notify_interval_ms = 50;
+  unsigned transaction_timeout_ms = 32000;
+};
+
+// Reads the [conference] table of a TOML file into `config`, keeping what the
+// file does not set. Throws std::runtime_error naming the file, key and reason.
+void load_conference_config(const std::string& path, ConferenceConfig& config);
+
+}  // namespace confab::conference

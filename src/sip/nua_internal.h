@@ -1,0 +1,30 @@
+// Internal to src/sip: what the nua wrappers (user_agent.cpp, subscription.cpp) share.
+#pragma once
+
+#include <sofia-sip/nua.h>
+
+#include <string_view>
+#include <vector>
+
+namespace confab::sip {
+
+class UserAgent;
+struct UserCredentials;
+
+// nua_respond() keeps the reason phrase's pointer (sent asynchronously): an interned copy.
+const char* lasting_phrase(int status, std::string_view reason);
+
+// Answers a 401/407 with the first matching credentials; false if not a challenge or none match.
+bool answer_challenge(const std::vector<UserCredentials>& credentials, nua_handle_t* nh, int status, sip_t const* sip);
+
+// The subscription side of the nua callback (subscription.cpp).
+struct SubscriptionEvents {
+  // Handles the event if it belongs to a Notifier or Subscriber (or creates one); false otherwise.
+  static bool dispatch(UserAgent& ua, int event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh,
+                       sip_t const* sip, tagi_t tags[]);
+  static void on_incoming_subscribe(UserAgent& ua, int status, nua_t* nua, nua_handle_t* nh, sip_t const* sip,
+                                    tagi_t tags[]);
+  static void on_incoming_refer(UserAgent& ua, nua_t* nua, nua_handle_t* nh);
+};
+
+}  // namespace confab::sip

@@ -1,0 +1,269 @@
+#include "sip/subscription.h"
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_tagarg.h>
+#include <spdlog/spdlog.h>
+
+#include <strings.h>
+
+#include <algorithm>
+
+#include "sip/nua_internal.h"
+#include "sip/user_agent.h"
+
+namespace confab::sip {
+
+namespace {
+
+// RFC 6665 section 4.2.2: NOTIFY responses that end the subscription.
+bool ends_subscription(int status) {
+  static constexpr int kCodes[] = {404, 405, 408, 410, 416, 480, 481, 482, 483, 484, 485, 489, 501, 604};
+  return std::find(std::begin(kCodes), std::end(kCodes), status) != std::end(kCodes);
+}
+
+Message saved_message(nua_t* nua, nua_saved_event_t* saved) {
+  nua_save_event(nua, saved);
+  nua_event_data_t const* data = nua_event_data(saved);
+  return data && data->e_msg ? Message::share(data->e_msg) : Message();
+}
+
+int substate_of(tagi_t tags[]) {
+  int substate = nua_substate_embryonic;
+  tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
+  return substate;
+}
+
+}  // namespace
+
+// ---- Notifier ----
+
+struct Notifier::Pending {
+  nua_saved_event_t event[1] = {nullptr};
+  ~Pending() { nua_destroy_event(event); }
+};
+
+Notifier::Notifier(UserAgent& ua, nua_handle_s* nh, Message request, std::string event, std::string id)
+    : ua_(ua), nh_(nh), request_(std::move(request)), event_(std::move(event)), id_(std::move(id)),
+      pending_(std::make_unique<Pending>()) {
+  subscriber_ = request_ ? request_.from_uri() : std::string();
+}
+
+Notifier::~Notifier() = default;
+
+void Notifier::accept(unsigned max_expires) {
+  if (!pending_ || accepted_) return;
+  bool refer = event_ == "refer";
+  std::string expires = std::to_string(max_expires);
+  if (refer)
+    nua_respond(nh_, SIP_202_ACCEPTED, NUTAG_WITH_SAVED(pending_->event), TAG_END());
+  else
+    nua_respond(nh_, SIP_200_OK, NUTAG_WITH_SAVED(pending_->event), SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
+  accepted_ = true;
+  pending_.reset();
+}
+
+void Notifier::reject(int status, std::string_view reason) {
+  if (!pending_ || accepted_) return;
+  nua_respond(nh_, status, lasting_phrase(status, reason), NUTAG_WITH_SAVED(pending_->event), TAG_END());
+  pending_.reset();
+  end("rejected");
+}
+
+void Notifier::notify(std::string_view content_type, std::string_view body) {
+  if (ended_ || final_sent_ || !accepted_) return;
+  std::string ct(content_type), payload(body);
+  ++in_flight_;
+  // No Event tag: the handle has exactly one notifier usage, which nua then picks
+  // (its event may carry an id parameter, e.g. "refer;id=2", that we need not know).
+  nua_notify(nh_, NUTAG_SUBSTATE(nua_substate_active), TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
+             TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END());
+}
+
+void Notifier::terminate(std::string_view content_type, std::string_view body, std::string_view reason) {
+  if (ended_ || final_sent_ || !accepted_) return;
+  final_sent_ = true;
+  std::string ct(content_type), payload(body), state = "terminated;reason=" + std::string(reason);
+  ++in_flight_;
+  nua_notify(nh_, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_SUBSCRIPTION_STATE_STR(state.c_str()),
+             TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
+             TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END());
+}
+
+void Notifier::end(std::string_view why) {
+  if (ended_) return;
+  ended_ = true;
+  if (handler_) handler_->on_ended(*this, why);
+}
+
+// ---- Subscriber ----
+
+Subscriber::Subscriber(UserAgent& ua, nua_handle_s* nh, SubscriberHandler& handler, std::string target,
+                       std::string event, unsigned expires)
+    : ua_(ua), nh_(nh), handler_(&handler), target_(std::move(target)), event_(std::move(event)), expires_(expires) {}
+
+Subscriber::~Subscriber() {
+  // The handle lives on until the un-SUBSCRIBE is answered (or the agent shuts down).
+  ua_.subscribers_[nh_] = nullptr;
+  if (ended_) {
+    ua_.subscribers_.erase(nh_);
+    nua_handle_destroy(nh_);
+  } else {
+    nua_unsubscribe(nh_, TAG_END());
+  }
+}
+
+void Subscriber::refresh() {
+  if (ended_) return;
+  std::string expires = std::to_string(expires_);
+  nua_subscribe(nh_, SIPTAG_EVENT_STR(event_.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
+}
+
+// ---- UserAgent parts ----
+
+void UserAgent::Handler::on_subscribe(const std::shared_ptr<Notifier>& subscription) {
+  subscription->reject(489, "Bad Event");
+}
+
+void UserAgent::Handler::on_refer(const std::shared_ptr<Notifier>& refer) {
+  refer->reject(405, "Method Not Allowed");
+}
+
+std::unique_ptr<Subscriber> UserAgent::subscribe(const std::string& target, const std::string& event,
+                                                 unsigned expires, SubscriberHandler& handler,
+                                                 std::string_view accept) {
+  nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(target.c_str()), SIPTAG_FROM_STR(options_.identity.c_str()),
+                                TAG_IF(!options_.proxy.empty(), NUTAG_PROXY(options_.proxy.c_str())), TAG_END());
+  if (!nh) return nullptr;
+  std::unique_ptr<Subscriber> sub(new Subscriber(*this, nh, handler, target, event, expires));
+  subscribers_[nh] = sub.get();
+  std::string exp = std::to_string(expires), acc(accept);
+  nua_subscribe(nh, SIPTAG_EVENT_STR(event.c_str()), SIPTAG_EXPIRES_STR(exp.c_str()),
+                TAG_IF(!acc.empty(), SIPTAG_ACCEPT_STR(acc.c_str())), TAG_END());
+  return sub;
+}
+
+// ---- event dispatch ----
+
+bool SubscriptionEvents::dispatch(UserAgent& ua, int event, int status, char const* phrase, nua_t* nua,
+                                  nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
+  switch (event) {
+    case nua_i_subscribe:
+      on_incoming_subscribe(ua, status, nua, nh, sip, tags);
+      return true;
+    case nua_i_refer:
+      if (ua.calls_.count(nh)) return false;  // in a call: the call's handler takes it
+      if (status < 200) on_incoming_refer(ua, nua, nh);
+      return true;
+    case nua_r_notify: {
+      auto it = ua.notifiers_.find(nh);
+      if (it == ua.notifiers_.end()) return false;
+      if (status < 200) return true;
+      auto notifier = it->second;
+      if (notifier->in_flight_ > 0) --notifier->in_flight_;
+      bool terminated = substate_of(tags) == nua_substate_terminated;
+      if (notifier->handler_ && !notifier->ended_) notifier->handler_->on_notify_response(*notifier, status);
+      if (terminated || ends_subscription(status)) {
+        notifier->end(status >= 300 ? "notify failed" : notifier->final_sent_ ? "terminated" : "expired");
+        ua.notifiers_.erase(nh);
+        nua_handle_destroy(nh);
+      }
+      return true;
+    }
+    case nua_i_notify: {
+      auto it = ua.subscribers_.find(nh);
+      if (it == ua.subscribers_.end()) return false;
+      Subscriber* sub = it->second;
+      if (!sub) return true;
+      nua_saved_event_t saved[1] = {nullptr};
+      Message msg = saved_message(nua, saved);
+      if (sip && sip->sip_subscription_state && sip->sip_subscription_state->ss_substate)
+        sub->active_ = strcasecmp(sip->sip_subscription_state->ss_substate, "terminated") != 0;
+      sub->handler_->on_notify(*sub, msg);
+      nua_destroy_event(saved);
+      if (substate_of(tags) == nua_substate_terminated && !sub->ended_) {
+        sub->ended_ = true;
+        sub->active_ = false;
+        sub->handler_->on_ended(*sub, 200, "terminated by the notifier");
+      }
+      return true;
+    }
+    case nua_r_subscribe:
+    case nua_r_unsubscribe: {
+      auto it = ua.subscribers_.find(nh);
+      if (it == ua.subscribers_.end()) return false;
+      if (status < 200) return true;
+      if (answer_challenge(ua.options_.credentials, nh, status, sip)) return true;
+      Subscriber* sub = it->second;
+      if (!sub) {  // the owner is gone: this was the un-SUBSCRIBE
+        ua.subscribers_.erase(it);
+        nua_handle_destroy(nh);
+        return true;
+      }
+      std::string_view reason = phrase ? phrase : "";
+      sub->handler_->on_subscribe_response(*sub, status, reason);
+      if (status >= 300 || substate_of(tags) == nua_substate_terminated) {
+        if (!sub->ended_) {
+          sub->ended_ = true;
+          sub->active_ = false;
+          sub->handler_->on_ended(*sub, status, reason);
+        }
+      } else if (!sub->active_) {
+        sub->active_ = true;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+void SubscriptionEvents::on_incoming_subscribe(UserAgent& ua, int status, nua_t* nua, nua_handle_t* nh,
+                                               sip_t const* sip, tagi_t tags[]) {
+  auto it = ua.notifiers_.find(nh);
+  if (it != ua.notifiers_.end()) {
+    // A refresh or un-SUBSCRIBE of a subscription we serve; the stack answered it.
+    auto notifier = it->second;
+    if (substate_of(tags) == nua_substate_terminated) {
+      notifier->end("unsubscribed");  // the stack sends the final NOTIFY; nua_r_notify frees the handle
+    } else if (status < 300 && notifier->handler_ && !notifier->ended_) {
+      notifier->handler_->on_refresh(*notifier);
+    }
+    return;
+  }
+  if (status >= 200) return;  // answered by the stack (489 Bad Event, ...)
+  if (ua.calls_.count(nh)) {
+    // SUBSCRIBE inside an INVITE dialog: not a usage we serve.
+    nua_respond(nh, 403, "Subscribe Outside The Call", NUTAG_WITH_CURRENT(nua), TAG_END());
+    return;
+  }
+  std::string event = sip && sip->sip_event && sip->sip_event->o_type ? sip->sip_event->o_type : "";
+  auto notifier = std::shared_ptr<Notifier>(new Notifier(ua, nh, Message(), event, "n" + std::to_string(ua.next_notifier_id_++)));
+  notifier->request_ = saved_message(nua, notifier->pending_->event);
+  notifier->subscriber_ = notifier->request_ ? notifier->request_.from_uri() : std::string();
+  ua.notifiers_[nh] = notifier;
+  ua.handler_.on_subscribe(notifier);
+  if (!notifier->accepted_ && !notifier->ended_) notifier->reject(403, "Forbidden");
+  if (!notifier->accepted_) {
+    ua.notifiers_.erase(nh);
+    nua_handle_destroy(nh);
+  }
+}
+
+void SubscriptionEvents::on_incoming_refer(UserAgent& ua, nua_t* nua, nua_handle_t* nh) {
+  auto notifier = std::shared_ptr<Notifier>(new Notifier(ua, nh, Message(), "refer", "n" + std::to_string(ua.next_notifier_id_++)));
+  notifier->request_ = saved_message(nua, notifier->pending_->event);
+  notifier->subscriber_ = notifier->request_ ? notifier->request_.from_uri() : std::string();
+  ua.notifiers_[nh] = notifier;
+  ua.handler_.on_refer(notifier);
+  if (!notifier->accepted_ && !notifier->ended_) notifier->reject(403, "Forbidden");
+  if (!notifier->accepted_) {
+    ua.notifiers_.erase(nh);
+    nua_handle_destroy(nh);
+  }
+}
+
+}  // namespace confab::sip
