@@ -1,8 +1,8 @@
 #include "conference/participant.h"
 
+#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "http/http_server.h"    // json_escape
 #include "mixer/mixer_server.h"  // kControlContentType: the mixer's leg control protocol
 #include "sip/sdp.h"
 #include "sip/uri.h"
@@ -357,7 +357,7 @@ void Participant::send_control(const std::string& json, Done done) {
 }
 
 void Participant::move_to(const std::string& conference, Done done) {
-  std::string json = "{\"action\":\"move\",\"mix\":\"" + http::json_escape(conference) + "\"}";
+  std::string json = boost::json::serialize(boost::json::object{{"action", "move"}, {"mix", conference}});
   send_control(json, [this, conference, done = std::move(done)](bool ok, int status) {
     if (ok) conference_ = conference;
     if (done) done(ok, status);
@@ -365,7 +365,7 @@ void Participant::move_to(const std::string& conference, Done done) {
 }
 
 void Participant::set_muted(bool muted, Done done) {
-  std::string json = std::string("{\"action\":\"mute\",\"muted\":") + (muted ? "true" : "false") + "}";
+  std::string json = boost::json::serialize(boost::json::object{{"action", "mute"}, {"muted", muted}});
   send_control(json, [this, muted, done = std::move(done)](bool ok, int status) {
     if (ok && muted_ != muted) {
       muted_ = muted;

@@ -333,6 +333,7 @@ void Phone::move(const std::string& target) {
   }
   // RFC 3891: the recipient matches to-tag against its local tag, our remote one.
   sip::ReplacesHeader r{cs->call->call_id(), cs->call->remote_tag(), cs->call->local_tag(), false};
+  event("moving", {{"call", cs->call->id()}, {"replaces", r.str()}});
   dial(target, {{"Replaces", r.str()}}, {}, cs);
 }
 

@@ -160,3 +160,15 @@ TEST(ReplacesHeader, RejectsIncompleteOnes) {
   EXPECT_FALSE(ReplacesHeader::parse(";to-tag=1;from-tag=2"));
   EXPECT_FALSE(ReplacesHeader::parse("a b;to-tag=1;from-tag=2"));
 }
+
+TEST(Message, ReadsReplacesHeader) {
+  auto m = Message::parse("INVITE sip:room@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                          "From: <sip:a@h>;tag=1\r\nTo: <sip:room@h>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n"
+                          "Replaces: abc@h;to-tag=7;from-tag=8\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_TRUE(m);
+  auto r = m->header("Replaces");
+  ASSERT_TRUE(r);
+  auto parsed = ReplacesHeader::parse(*r);
+  ASSERT_TRUE(parsed) << *r;
+  EXPECT_EQ(parsed->to_tag, "7");
+}

@@ -205,16 +205,6 @@ std::string Call::remote_display() const {
   return remote && remote->a_display ? std::string(remote->a_display) : std::string();
 }
 
-std::string Call::local_tag() const {
-  sip_to_t const* local = nua_handle_local(nh_);
-  return local && local->a_tag ? std::string(local->a_tag) : std::string();
-}
-
-std::string Call::remote_tag() const {
-  sip_to_t const* remote = nua_handle_remote(nh_);
-  return remote && remote->a_tag ? std::string(remote->a_tag) : std::string();
-}
-
 // ---- Registration ----
 
 Registration::Registration(UserAgent& ua, nua_handle_s* nh, RegistrationHandler* handler)
@@ -271,6 +261,7 @@ struct NuaEvents {
         if (!call) {
           call = std::shared_ptr<Call>(new Call(ua, nh, true));
           if (sip && sip->sip_call_id && sip->sip_call_id->i_id) call->call_id_ = sip->sip_call_id->i_id;
+          if (sip && sip->sip_from && sip->sip_from->a_tag) call->remote_tag_ = sip->sip_from->a_tag;
           nua_handle_bind(nh, reinterpret_cast<nua_hmagic_t*>(call.get()));
           ua.calls_[nh] = call;
           ua.handler_.on_incoming_call(call, IncomingRequest(nua, nh, std::move(saved), std::move(msg)));
@@ -290,6 +281,9 @@ struct NuaEvents {
       }
       case nua_i_ack: {
         Message msg = event_message(nua, saved);
+        // The ACK's To tag is the tag we gave the dialog (nua_handle_local() has none).
+        if (auto call = call_of(ua, nh); call && call->local_tag_.empty() && sip && sip->sip_to && sip->sip_to->a_tag)
+          call->local_tag_ = sip->sip_to->a_tag;
         if (auto call = call_of(ua, nh); call && call->handler_) call->handler_->on_ack(*call, msg);
         return;
       }
@@ -335,6 +329,10 @@ struct NuaEvents {
         if (status >= 200 && status < 300 && !call->auto_ack_) call->ack_due_ = true;
         if (call->call_id_.empty() && sip && sip->sip_call_id && sip->sip_call_id->i_id)
           call->call_id_ = sip->sip_call_id->i_id;
+        if (status >= 200 && status < 300 && sip && sip->sip_to && sip->sip_to->a_tag) {
+          call->remote_tag_ = sip->sip_to->a_tag;
+          if (sip->sip_from && sip->sip_from->a_tag) call->local_tag_ = sip->sip_from->a_tag;
+        }
         if (call->handler_) call->handler_->on_invite_response(*call, status, msg);
         return;
       }
@@ -479,8 +477,17 @@ std::shared_ptr<Call> UserAgent::invite(const std::string& target, std::string_v
   call->auto_ack_ = options.auto_ack;
   nua_handle_bind(nh, reinterpret_cast<nua_hmagic_t*>(call.get()));
   calls_[nh] = call;
-  std::string body(sdp), extra = header_block(options.headers);
-  nua_invite(nh, SIPTAG_HEADER_STR(or_null(extra)), TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+  // nua drops a Replaces given among the free-form headers; it must come as its own tag.
+  std::vector<HeaderField> others;
+  std::string replaces;
+  for (auto& h : options.headers)
+    if (strcasecmp(h.name.c_str(), "Replaces") == 0)
+      replaces = h.value;
+    else
+      others.push_back(h);
+  std::string body(sdp), extra = header_block(others);
+  nua_invite(nh, SIPTAG_HEADER_STR(or_null(extra)), TAG_IF(!replaces.empty(), SIPTAG_REPLACES_STR(replaces.c_str())),
+             TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
              TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
   return call;
 }

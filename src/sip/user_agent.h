@@ -117,8 +117,9 @@ class Call {
   std::string local_uri() const;
   std::string remote_display() const;  // display name of the peer, "" if none
   // Dialog identifiers (RFC 3261 12): with call_id() they name the dialog, as Replaces does (RFC 3891).
-  std::string local_tag() const;
-  std::string remote_tag() const;
+  // Known once the dialog is confirmed (our 2xx ACKed, or the peer's 2xx received).
+  const std::string& local_tag() const { return local_tag_; }
+  const std::string& remote_tag() const { return remote_tag_; }
   bool established() const { return established_; }
   // False when 2xx responses to our INVITEs must be acknowledged with ack().
   bool auto_ack() const { return auto_ack_; }
@@ -139,7 +140,7 @@ class Call {
   bool answered_ = false;  // a final response was sent (incoming) / received (outgoing)
   bool bye_pending_ = false;  // hung up after our 2xx but before its ACK: BYE once it comes
   bool ack_due_ = false;      // auto_ack off and a 2xx not acknowledged yet
-  std::string call_id_;
+  std::string call_id_, local_tag_, remote_tag_;
 };
 
 class RegistrationHandler {

@@ -168,6 +168,39 @@ def sip_exchange(data, port, proto="udp", timeout=2.0, host="127.0.0.1", local_p
         s.close()
 
 
+def sip_request(data, port, local_port, timeout=3.0, host="127.0.0.1"):
+    """Sends a request over UDP from `local_port` and returns the final response
+    to it (text) or None; requests arriving meanwhile (the NOTIFYs of a REFER)
+    are answered 200 and collected in the returned response's `.requests`."""
+    class Reply(str):
+        requests = []
+    method = data.split(b" ", 1)[0].decode()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", local_port))
+    s.settimeout(timeout)
+    seen = []
+    try:
+        s.sendto(data, (host, port))
+        while True:
+            msg = s.recv(65535).decode(errors="replace")
+            head = msg.split("\r\n\r\n", 1)[0].split("\r\n")
+            if not msg.startswith("SIP/2.0 "):
+                seen.append(msg)
+                keep = [l for l in head[1:] if l.split(":", 1)[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+                s.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode(),
+                         (host, port))
+                continue
+            cseq = next((l for l in head if l.lower().startswith("cseq:")), "")
+            if int(msg.split(" ")[1]) >= 200 and cseq.split()[-1] == method:
+                r = Reply(msg)
+                r.requests = seen
+                return r
+    except socket.timeout:
+        return None
+    finally:
+        s.close()
+
+
 def tone_of(path, skip=0.5):
     """Dominant frequency (Hz) and RMS (dBFS) of a 16-bit WAV file."""
     import numpy as np

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import conference_info
-from confab_testlib import (Baresip, Conference, Mixer, Phone, Proxy, longest_run, read_wav, sip_exchange,
+from confab_testlib import (Baresip, Conference, Mixer, Phone, Proxy, longest_run, read_wav, sip_exchange, sip_request,
                             tone_levels_db, tone_snr_db, wait_for)
 
 SERVER = "127.0.0.1:5080"
@@ -111,3 +111,259 @@ def test_three_join_through_proxy_hear_each_other_and_the_roster_follows(tmp_pat
     hears(a.record, [650, 850], 450)
     hears(b.record, [450, 850], 650)
     hears(c.recordings()[-1], [450, 650], 850)
+
+
+def switch_gap_ms(record, at_ms, old, new):
+    """(gap in ms between the last 10 ms window with the `old` tone and the first
+    with the `new` one after `at_ms`, ms from `at_ms` to the new tone)."""
+    x, rate = read_wav(record)
+    levels = tone_levels_db(x, rate, [old, new], window_ms=10)
+    at = at_ms // 10
+    old_last = max(i for i in range(len(levels[old])) if levels[old][i] > -30)
+    new_first = next(i for i in range(at, len(levels[new])) if levels[new][i] > -30)
+    assert old_last > at - 5, "the old conference went silent before the move"
+    return (new_first - old_last - 1) * 10, (new_first - at) * 10
+
+
+def start(procs, proc):
+    procs.append(proc)
+    return proc
+
+
+def test_side_by_side_conferences_stay_isolated_and_end_with_their_last_participant(tmp_path):
+    procs = []
+    try:
+        mixer = start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path))
+        a = start(procs, Phone(tmp_path, "a", 5172, "--tone", "450", "--volume", "0.2", "--dial", f"sip:one@{SERVER}"))
+        b = start(procs, Phone(tmp_path, "b", 5174, "--tone", "650", "--volume", "0.2", "--dial", f"sip:one@{SERVER}"))
+        c = start(procs, Phone(tmp_path, "c", 5176, "--tone", "850", "--volume", "0.2", "--dial", f"sip:two@{SERVER}"))
+        d = start(procs, Phone(tmp_path, "d", 5178, "--tone", "1150", "--volume", "0.2", "--dial", f"sip:two@{SERVER}"))
+        for p in (a, b, c, d):
+            p.wait_event("answered")
+        # An offerless INVITE (RFC 3725 flow I, as the client service sends): the
+        # mixer's offer comes back in the 200, SIPp's answer goes in the ACK.
+        from confab_testlib import run_sipp
+        rc, err = run_sipp("uac_3pcc.xml", SERVER, 5190, tmp_path, template={"millis": 1500}, timeout=20,
+                           extra=["-m", "1", "-key", "ruri", f"sip:two@{SERVER}", "-mp", "6200"])
+        assert rc == 0, err
+        rooms = conf.conferences()
+        assert {k: len(v["participants"]) for k, v in rooms.items()} == {"one": 2, "two": 2}, rooms
+        time.sleep(3.5)
+        for p in (a, b, c, d):
+            p.send("hangup")
+        wait_for(lambda: conf.conferences() == {}, timeout=10, what="both conferences to end")
+        wait_for(lambda: mixer.mixes() == [], timeout=10, what="the mixes to end")
+    finally:
+        stop_all(*reversed(procs))
+    hears(a.record, [650], 450)
+    hears(c.record, [1150], 850)
+    for rec, strangers in ((a.record, [850, 1150]), (c.record, [450, 650])):
+        x, rate = read_wav(rec)
+        levels = tone_levels_db(x[int(1.5 * rate):int(4 * rate)], rate, strangers, 100)
+        for f, v in levels.items():
+            assert np.median(v) < -60, f"{rec.name}: tone {f} Hz leaked in from the other conference"
+
+
+def test_refer_adds_a_user_and_refer_bye_removes_one(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path))
+        a = start(procs, Phone(tmp_path, "a", 5172, "--tone", "450", "--volume", "0.2", "--dial", f"sip:club@{SERVER}"))
+        a.wait_event("answered")
+        b = start(procs, Phone(tmp_path, "b", 5174, "--tone", "650", "--volume", "0.2", "--auto-answer"))
+        # RFC 4579: a REFER in A's dialog with the conference adds B (the server dials out).
+        a.send("transfer sip:127.0.0.1:5174")
+        b.wait_event("incoming")
+        b.wait_event("media")
+        wait_for(lambda: any(e.get("event") == "notify" and "200" in e.get("body", "") for e in a.events()),
+                 what="the REFER's final NOTIFY (200) at A")
+        people = conf.conferences()["club"]["participants"]
+        assert sorted(p["joining"] for p in people) == ["dialed-in", "dialed-out"], people
+        assert all(p["connected"] for p in people), people
+        time.sleep(3)
+        # Out of dialog, from anyone: Refer-To with method=BYE removes B.
+        refer = ("REFER sip:club@127.0.0.1:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5191;branch=z9hG4bKrb1\r\n"
+                 "From: <sip:admin@127.0.0.1:5191>;tag=r1\r\nTo: <sip:club@127.0.0.1:5080>\r\nCall-ID: refer-bye-1\r\n"
+                 "CSeq: 1 REFER\r\nContact: <sip:admin@127.0.0.1:5191>\r\nMax-Forwards: 70\r\n"
+                 "Refer-To: <sip:127.0.0.1:5174;method=BYE>\r\nContent-Length: 0\r\n\r\n")
+        reply = sip_request(refer.encode(), 5080, local_port=5191)
+        assert reply and reply.startswith("SIP/2.0 202"), reply
+        b.wait_event("terminated")
+        wait_for(lambda: len(conf.conferences()["club"]["participants"]) == 1, what="B to be gone")
+        # Removing someone who is not there, or referring in an unknown conference: clear errors.
+        for ruri, target, expect in (("sip:club@127.0.0.1:5080", "sip:nobody@127.0.0.1;method=BYE", "404"),
+                                     ("sip:nowhere@127.0.0.1:5080", "sip:127.0.0.1:5174", "404"),
+                                     ("sip:club@127.0.0.1:5080", "sip:127.0.0.1:5174;method=MESSAGE", "400")):
+            bad = refer.replace("sip:club@127.0.0.1:5080 SIP", f"{ruri} SIP").replace(
+                "<sip:127.0.0.1:5174;method=BYE>", f"<{target}>").replace("refer-bye-1", f"refer-{expect}-{target}")
+            reply = sip_request(bad.encode(), 5080, local_port=5191)
+            assert reply and reply.startswith(f"SIP/2.0 {expect}"), (target, reply)
+    finally:
+        stop_all(*reversed(procs))
+    x, rate = read_wav(b.record)
+    assert len(x) > 3 * rate
+    hears(b.record, [450], 650, skip=1.0, keep=2.0)
+
+
+def test_replaces_moves_a_participant_between_conferences_without_gap(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path))
+        mover = start(procs, Phone(tmp_path, "mover", 5172, "--tone", "500", "--volume", "0.2",
+                                   "--from", "sip:mover@example.com", "--dial", f"sip:room1@{SERVER}"))
+        start(procs, Phone(tmp_path, "r1", 5174, "--tone", "900", "--volume", "0.2", "--dial", f"sip:room1@{SERVER}"))
+        start(procs, Phone(tmp_path, "r2", 5176, "--tone", "1300", "--volume", "0.2", "--dial", f"sip:room2@{SERVER}"))
+        w1 = start(procs, Phone(tmp_path, "w1", 5178))
+        w2 = start(procs, Phone(tmp_path, "w2", 5180))
+        wait_for(lambda: {k: len(v["participants"]) for k, v in conf.conferences().items()} == {"room1": 2, "room2": 1},
+                 what="three participants")
+        w1.send(f"subscribe sip:room1@{SERVER}")
+        w2.send(f"subscribe sip:room2@{SERVER}")
+        wait_roster(w1, 2)
+        wait_roster(w2, 1)
+        time.sleep(2)
+        mover.send(f"move sip:room2@{SERVER}")
+        at = int(mover.wait_event("moving")["t_ms"])
+        mover.wait_event("answered", call="c2")
+        assert "sip:mover@example.com" not in wait_roster(w1, 1)["members"]
+        assert "sip:mover@example.com" in wait_roster(w2, 2)["members"]
+        time.sleep(2)
+        assert {k: len(v["participants"]) for k, v in conf.conferences().items()} == {"room1": 1, "room2": 2}
+        calls = [e for e in mover.events() if e.get("event") == "terminated"]
+        assert [e["call"] for e in calls] == ["c1"], calls  # the replaced dialog ended, the new one lives
+        # A Replaces naming no dialog here: 481 (RFC 3891).
+        w1.send(f"dial sip:room2@{SERVER}?Replaces=nosuch%3Bto-tag%3D1%3Bfrom-tag%3D2")
+        assert w1.wait_event("terminated")["status"] == "481"
+    finally:
+        stop_all(*reversed(procs))
+    gap, switch = switch_gap_ms(mover.record, at, 900, 1300)
+    print(f"Replaces move: gap {max(gap, 0)} ms, new conference heard {switch} ms after the INVITE")
+    assert gap <= 20, f"{gap} ms of silence between the conferences"
+    assert switch <= 100, f"the new conference arrived {switch} ms after the INVITE"
+
+
+def test_admin_api_lists_moves_mutes_and_removes(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path))
+        a = start(procs, Phone(tmp_path, "a", 5172, "--tone", "500", "--volume", "0.2", "--dial", f"sip:room1@{SERVER}"))
+        b = start(procs, Phone(tmp_path, "b", 5174, "--tone", "900", "--volume", "0.2", "--dial", f"sip:room1@{SERVER}"))
+        start(procs, Phone(tmp_path, "c", 5176, "--tone", "1300", "--volume", "0.2", "--dial", f"sip:room2@{SERVER}"))
+        watch = start(procs, Phone(tmp_path, "w", 5178))
+        wait_for(lambda: {k: len(v["participants"]) for k, v in conf.conferences().items()} == {"room1": 2, "room2": 1},
+                 what="three participants")
+        watch.send(f"subscribe sip:room2@{SERVER}")
+        wait_roster(watch, 1)
+        assert conf.admin("GET", "/conferences", token="wrong")[0] == 401
+        status, room1 = conf.admin("GET", "/conferences/room1")
+        assert status == 200 and room1["uri"] == f"sip:room1@{SERVER}", room1
+        mover = next(p["id"] for p in room1["participants"] if p["contact"].endswith(":5172"))
+        time.sleep(2)
+        at = a.events()[-1]  # the recording's clock, to line the move up with the audio
+        t0 = time.monotonic()
+        status, body = conf.admin("POST", f"/participants/{mover}/move", {"to": "room2"})
+        moved_at = int(at["t_ms"]) + int((time.monotonic() - t0) * 1000)
+        assert status == 200, body
+        assert wait_roster(watch, 2)
+        time.sleep(1.5)
+        # Mute c: the others stop hearing it, the roster says so.
+        c_id = next(p["id"] for p in conf.conferences()["room2"]["participants"] if p["contact"].endswith(":5176"))
+        status, body = conf.admin("POST", f"/participants/{c_id}/mute", {"muted": True})
+        assert status == 200, body
+        wait_for(lambda: "muted-via-focus" in roster_now(watch).get("members", ""), what="muted-via-focus in the roster")
+        muted_at = int(a.events()[-1]["t_ms"])
+        time.sleep(1.5)
+        status, body = conf.admin("DELETE", f"/participants/{c_id}")
+        assert status == 200, body
+        wait_roster(watch, 1)
+        for method, path, body, expect in (("POST", "/participants/p999/move", {"to": "x"}, 404),
+                                           ("POST", f"/participants/{mover}/move", {"to": "bad id!"}, 400),
+                                           ("POST", f"/participants/{mover}/move", {}, 400),
+                                           ("POST", f"/participants/{mover}/fly", {}, 404),
+                                           ("DELETE", "/participants/p999", None, 404),
+                                           ("GET", "/conferences/nosuch", None, 404)):
+            assert conf.admin(method, path, body)[0] == expect, (method, path)
+        b.send("hangup")
+    finally:
+        stop_all(*reversed(procs))
+    x, rate = read_wav(a.record)
+    levels = tone_levels_db(x, rate, [900, 1300], window_ms=10)
+    hz900 = [i for i in range(len(levels[900])) if levels[900][i] > -30]
+    hz1300 = [i for i in range(moved_at // 10 - 50, len(levels[1300])) if levels[1300][i] > -30]
+    assert hz900 and hz1300
+    gap = (hz1300[0] - max(i for i in hz900 if i < hz1300[0]) - 1) * 10
+    assert gap <= 20, f"admin move: {gap} ms of silence"
+    # After the mute, c's tone is gone from what a hears.
+    after = levels[1300][muted_at // 10 + 30: muted_at // 10 + 120]
+    assert np.median(after) < -50, f"muted participant still heard ({np.median(after):.0f} dB)"
+
+
+def test_limits_and_hostile_input_leave_other_conferences_alone(tmp_path):
+    cfg = tmp_path / "conference.toml"
+    cfg.write_text("[conference]\nmax_participants = 2\nmax_conferences = 2\nmax_subscribers = 20\n")
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path, extra=["--config", cfg]))
+        a = start(procs, Phone(tmp_path, "a", 5172, "--tone", "500", "--volume", "0.2", "--dial", f"sip:room1@{SERVER}"))
+        b = start(procs, Phone(tmp_path, "b", 5174, "--tone", "900", "--volume", "0.2", "--dial", f"sip:room1@{SERVER}"))
+        a.wait_event("answered")
+        b.wait_event("answered")
+        # Over the limits: a third participant (486), a third conference (503).
+        c = start(procs, Phone(tmp_path, "c", 5176, "--dial", f"sip:room1@{SERVER}"))
+        assert c.wait_event("terminated")["status"] == "486"
+        d = start(procs, Phone(tmp_path, "d", 5178, "--dial", f"sip:room2@{SERVER}"))
+        d.wait_event("answered")
+        e = start(procs, Phone(tmp_path, "e", 5180, "--dial", f"sip:room3@{SERVER}"))
+        assert e.wait_event("terminated")["status"] == "503"
+        hostile_from = time.time() * 1000 - a.epoch_ms()
+        # A SUBSCRIBE flood: 20 accepted, the rest refused with 503; nothing else suffers.
+        from confab_testlib import run_sipp
+        rc, err = run_sipp("subscribe_conference.xml", SERVER, 5192, tmp_path, timeout=40,
+                           extra=["-m", "200", "-r", "100", "-l", "50", "-aa", "-key", "ruri", f"sip:room1@{SERVER}"])
+        assert rc == 0, err
+        assert conf.conferences()["room1"]["subscribers"] == 20
+        # Bogus and hostile requests get clear answers.
+        base = ("{m} {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5193;branch=z9hG4bK{n}\r\n"
+                "From: <sip:x@127.0.0.1:5193>;tag={n}\r\nTo: <{ruri}>\r\nCall-ID: hostile-{n}\r\nCSeq: 1 {m}\r\n"
+                "Contact: <sip:x@127.0.0.1:5193>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {length}\r\n\r\n{body}")
+        junk_xml = "<conference-info xmlns='urn:ietf:params:xml:ns:conference-info'><users><user"
+        cases = [
+            ("SUBSCRIBE", f"sip:nosuch@{SERVER}", "Event: conference\r\n", "", "404"),
+            ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: presence\r\n", "", "489"),
+            ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: conference\r\nAccept: text/plain\r\n", "", "406"),
+            ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: conference\r\nContent-Type: application/conference-info+xml\r\n",
+             junk_xml, "200"),
+            ("REFER", f"sip:nosuch@{SERVER}", "Refer-To: <sip:a@127.0.0.1>\r\n", "", "404"),
+            ("REFER", f"sip:room2@{SERVER}", "", "", "400"),
+            ("INVITE", f"sip:room2@{SERVER}", "Replaces: nosuch;to-tag=1;from-tag=2\r\n", "", "481"),
+            ("INVITE", f"sip:room2@{SERVER}", "Replaces: garbage\r\n", "", "400"),
+            ("INVITE", f"sip:{'x' * 80}@{SERVER}", "", "", "400"),
+            ("INVITE", f"sip:room2@{SERVER}", "Content-Type: application/sdp\r\n", "v=0\r\nm=audio x\r\n", "400"),
+            ("INVITE", f"sip:{SERVER}", "", "", "404"),
+        ]
+        for n, (method, ruri, extra, body, expect) in enumerate(cases):
+            text = base.format(m=method, ruri=ruri, n=n, extra=extra, length=len(body), body=body)
+            reply = sip_request(text.encode(), 5080, local_port=5193)
+            assert reply and reply.split(" ")[1] == expect, (method, ruri, extra, reply)
+            if method == "INVITE":  # ACK the failure so the server stops retransmitting
+                to = next(l for l in reply.split("\r\n") if l.lower().startswith("to:"))
+                ack = base.format(m="ACK", ruri=ruri, n=n, extra="", length=0, body="").replace(
+                    f"To: <{ruri}>", to)
+                sip_exchange(ack.encode(), 5080, local_port=5193, timeout=0.2)
+        assert conf.alive()
+        time.sleep(2)
+        hostile_to = time.time() * 1000 - a.epoch_ms()
+        assert {k: len(v["participants"]) for k, v in conf.conferences().items()} == {"room1": 2, "room2": 1}
+    finally:
+        stop_all(*reversed(procs))
+    hears(a.record, [900], 500)
+    hears(b.record, [500], 900)
+    x, rate = read_wav(a.record)
+    levels = tone_levels_db(x[int(hostile_from / 1000 * rate):int(hostile_to / 1000 * rate)], rate, [900], 10)[900]
+    assert len(levels) > 100
+    assert longest_run(levels < -30) * 10 <= 60, "a gap in room1 during the hostile traffic"
