@@ -1,6 +1,8 @@
 // confab demo: every part on loopback, with instructions for trying it.
-// Today: the proxy/registrar and the mixer in this process, and three phones
-// (child processes) with different tones in one mix; it prints what each hears.
+// Today: the proxy/registrar, the conference server and the mixer in this
+// process; three phones (child processes) with different tones join the ad-hoc
+// conference sip:demo@conference.confab.local through the proxy, a fourth
+// watches its roster (RFC 4575); it prints what each hears and the roster.
 #include <fcntl.h>
 #include <signal.h>
 #include <linux/close_range.h>
@@ -14,8 +16,12 @@
 #include <iostream>
 #include <thread>
 
+#include <fstream>
+#include <regex>
+
 #include "base/log.h"
 #include "cli/commands.h"
+#include "conference/conference_server.h"
 #include "media/wav.h"
 #include "mixer/mixer_server.h"
 #include "proxy/proxy_server.h"
@@ -29,7 +35,10 @@ struct DemoArgs {
   std::string dir;
   uint16_t proxy_port = 5060;
   uint16_t mixer_port = 5090;
+  uint16_t conference_port = 5080;
 };
+
+constexpr const char* kConferenceDomain = "conference.confab.local";
 
 // A part of the demo on a thread of its own: Sofia wants each loop run by the
 // thread that made it, so the part is built there too.
@@ -75,13 +84,15 @@ struct ChildPhone {
   std::string recording;
 };
 
+// A phone that dials `target` (or, with `watch`, subscribes to its roster) through `proxy`.
 ChildPhone spawn_phone(const std::string& name, double tone, uint16_t port, const std::string& target,
-                       const std::filesystem::path& dir) {
+                       const std::string& proxy, const std::filesystem::path& dir, bool watch = false) {
   ChildPhone p{-1, name, tone, (dir / (name + ".wav")).string()};
   std::string log = (dir / (name + ".log")).string();
   std::vector<std::string> args = {"/proc/self/exe", "phone", "--listen", "127.0.0.1:" + std::to_string(port),
                                    "--tone", std::to_string(static_cast<int>(tone)), "--volume", "0.2",
-                                   "--dial", target, "--record", p.recording,
+                                   watch ? "--subscribe" : "--dial", target, "--record", p.recording,
+                                   "--proxy", proxy, "--from", "sip:" + name + "@confab.local",
                                    "--rtp-ports", std::to_string(30000 + port % 100 * 40) + "-" +
                                                       std::to_string(30039 + port % 100 * 40)};
   std::vector<char*> argv;
@@ -116,6 +127,20 @@ double level_db(const std::vector<int16_t>& x, double freq) {
   return 20 * std::log10(std::max(amp, 1e-9));
 }
 
+// The last roster line the watcher phone printed (event=roster ... members=...).
+std::string last_roster(const std::filesystem::path& log) {
+  std::ifstream in(log);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.rfind("event=roster ", 0) == 0) last = line;
+  std::smatch m;
+  if (!std::regex_search(last, m, std::regex("version=(\\d+) .*members=(\\S+)"))) return "(no roster yet)";
+  std::string members = m[2];
+  for (auto& c : members)
+    if (c == ',') c = ' ';
+  return "version " + m[1].str() + ": " + members;
+}
+
 int run_demo(const GlobalOptions& g, const DemoArgs& a) {
   base::init_logging("demo", g.log_level);
   // Before any thread starts, so that every thread has SIGINT/SIGTERM blocked.
@@ -127,11 +152,13 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
   std::filesystem::create_directories(dir);
   std::string proxy_addr = "127.0.0.1:" + std::to_string(a.proxy_port);
   std::string mixer_addr = "127.0.0.1:" + std::to_string(a.mixer_port);
+  std::string conference_addr = "127.0.0.1:" + std::to_string(a.conference_port);
 
   proxy::ProxyConfig pc;
   pc.listen = {*sip::ListenSpec::parse("udp:" + proxy_addr), *sip::ListenSpec::parse("tcp:" + proxy_addr)};
   pc.db_path = (dir / "proxy.db").string();
   pc.domains = {"confab.local"};
+  pc.routes[kConferenceDomain] = conference_addr;  // unregistered URIs there go to the conference server
   PartThread<proxy::ProxyServer> proxy(
       [&](sip::EventLoop& loop) { return std::make_unique<proxy::ProxyServer>(loop, pc); });
 
@@ -144,14 +171,28 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
   PartThread<mixer::MixerServer> mixer(
       [&](sip::EventLoop& loop) { return std::make_unique<mixer::MixerServer>(loop, mc); });
 
-  std::vector<ChildPhone> phones = {spawn_phone("alice", 440, 5172, "sip:demo@" + mixer_addr, dir),
-                                    spawn_phone("bob", 660, 5174, "sip:demo@" + mixer_addr, dir),
-                                    spawn_phone("carol", 880, 5176, "sip:demo@" + mixer_addr, dir)};
+  conference::ConferenceConfig cc;
+  cc.listen = {*sip::ListenSpec::parse("udp:" + conference_addr), *sip::ListenSpec::parse("tcp:" + conference_addr)};
+  cc.mixer = "sip:" + mixer_addr;
+  cc.domains = {kConferenceDomain};
+  cc.admin_host = "127.0.0.1";
+  cc.admin_port = static_cast<uint16_t>(a.conference_port + 1);
+  PartThread<conference::ConferenceServer> conference(
+      [&](sip::EventLoop& loop) { return std::make_unique<conference::ConferenceServer>(loop, cc); });
+
+  std::string room = std::string("sip:demo@") + kConferenceDomain, via = "sip:" + proxy_addr;
+  std::vector<ChildPhone> phones = {spawn_phone("alice", 440, 5172, room, via, dir),
+                                    spawn_phone("bob", 660, 5174, room, via, dir),
+                                    spawn_phone("carol", 880, 5176, room, via, dir)};
+  ChildPhone watcher = spawn_phone("watcher", 0, 5178, room, via, dir, true);
   std::cout << "\nConfab demo is running on loopback (Ctrl-C to stop). Files: " << dir.string() << "\n\n"
-            << "  proxy/registrar  sip:" << proxy_addr << " (UDP+TCP), domain confab.local\n"
-            << "  mixer            sip:<any-mix>@" << mixer_addr << ", mixes: http://127.0.0.1:" << mc.http_port
-            << "/mixes\n"
-            << "  phones           alice 440 Hz, bob 660 Hz, carol 880 Hz, all in mix \"demo\"\n\n"
+            << "  proxy/registrar    sip:" << proxy_addr << " (UDP+TCP), domain confab.local; "
+            << kConferenceDomain << " -> the conference server\n"
+            << "  conference server  sip:<any-id>@" << kConferenceDomain << " (direct: sip:<any-id>@" << conference_addr
+            << "), admin API http://127.0.0.1:" << cc.admin_port << "/conferences\n"
+            << "  mixer              sip:" << mixer_addr << ", mixes: http://127.0.0.1:" << mc.http_port << "/mixes\n"
+            << "  phones             alice 440 Hz, bob 660 Hz, carol 880 Hz, joined " << room
+            << " through the proxy\n\n"
             << "Listening for 4 seconds..." << std::endl;
   std::this_thread::sleep_for(std::chrono::seconds(4));
   for (auto& p : phones) {
@@ -169,17 +210,23 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
     }
     std::cout << "\n";
   }
-  std::cout << "\nEach phone hears the other two and not itself (N-1 mixing).\n\n"
+  std::cout << "\nEach phone hears the other two and not itself (N-1 mixing).\n"
+            << "Roster of " << room << " as the conference event package (RFC 4575) reports it:\n  "
+            << last_roster(dir / "watcher.log") << "\n\n"
             << "Try it with any SIP phone (baresip, linphone, Zoiper, a desk phone on this host):\n"
-            << "  - join the demo mix: call sip:demo@" << mixer_addr << "\n"
+            << "  - join the demo conference: call sip:demo@" << conference_addr
+            << " (or any other id: a new conference starts)\n"
             << "  - or register two accounts, sip:alice@confab.local and sip:bob@confab.local, with\n"
             << "    registrar/outbound proxy sip:" << proxy_addr << " (no password), and call one from the other.\n"
             << "    `confab proxy --db " << pc.db_path << " --list` shows who is registered.\n"
-            << "  - another headless phone: confab phone --listen 127.0.0.1:5180 --tone 1000 --dial sip:demo@"
-            << mixer_addr << "\n"
+            << "  - another headless phone: confab phone --listen 127.0.0.1:5180 --tone 1000 --proxy " << via
+            << " --dial " << room << "\n"
+            << "  - watch the roster: confab phone --listen 127.0.0.1:5182 --proxy " << via << " --subscribe "
+            << room << "\n"
             << std::endl;
 
   stopped.wait();
+  phones.push_back(watcher);
   for (auto& p : phones)
     if (p.pid > 0) kill(p.pid, SIGTERM);
   for (auto& p : phones)
@@ -196,6 +243,8 @@ void add_demo_command(CLI::App& app, const GlobalOptions& global, Runner& runner
   cmd->add_option("--dir", args->dir, "where the demo keeps its files (default /tmp/confab-demo)");
   cmd->add_option("--proxy-port", args->proxy_port, "proxy port")->capture_default_str();
   cmd->add_option("--mixer-port", args->mixer_port, "mixer port")->capture_default_str();
+  cmd->add_option("--conference-port", args->conference_port, "conference server port (admin API: +1)")
+      ->capture_default_str();
   cmd->callback([args, &global, &runner] { runner = [args, &global] { return run_demo(global, *args); }; });
 }
 

@@ -16,7 +16,7 @@ namespace {
 
 struct PhoneArgs {
   std::string listen = "127.0.0.1:5064";
-  std::string register_aor, proxy, identity, user, password, dial, codec, play, record, notify_dir;
+  std::string register_aor, proxy, identity, user, password, dial, subscribe, codec, play, record, notify_dir;
   double tone = 0;
   double volume = 0.3;
   bool auto_answer = false;
@@ -37,6 +37,7 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   cmd->add_option("--password", a->password, "digest password");
   cmd->add_flag("--auto-answer", a->auto_answer, "answer every incoming call");
   cmd->add_option("--dial", a->dial, "call this URI at start");
+  cmd->add_option("--subscribe", a->subscribe, "subscribe to this conference's roster (RFC 4575) at start");
   cmd->add_option("--tone", a->tone, "send a sine tone of this many Hz");
   cmd->add_option("--play", a->play, "send this WAV file (looped)");
   cmd->add_option("--volume", a->volume, "tone amplitude, 0..1")->capture_default_str();
@@ -57,6 +58,7 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       c.password = a->password;
       c.auto_answer = a->auto_answer;
       c.dial = a->dial;
+      c.subscribe = a->subscribe;
       c.codec = a->codec;
       c.source.tone_hz = a->tone;
       c.source.amplitude = a->volume;

@@ -82,6 +82,7 @@ Phone::Phone(sip::EventLoop& loop, PhoneConfig config, Emit emit)
     registration_ = ua_->register_at(config_.register_aor, config_.proxy, config_.register_expires, this);
   event("ready", {{"contact", ua_->contact()}, {"epoch_ms", std::to_string(media_.epoch_ms())}});
   if (!config_.dial.empty()) dial(config_.dial);
+  if (!config_.subscribe.empty()) command("subscribe " + config_.subscribe);
 }
 
 Phone::~Phone() { shutdown(); }

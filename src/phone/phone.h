@@ -28,6 +28,7 @@ struct PhoneConfig {
   std::string user, password;  // digest credentials
   bool auto_answer = false;
   std::string dial;          // call this right away
+  std::string subscribe;     // subscribe to this conference's event package right away
   std::string codec;         // pcmu, pcma, g722, opus; empty: all (PCMU first)
   MediaSource source;
   std::string record_file;

@@ -1,5 +1,6 @@
-"""`confab demo` (what scripts/demo runs) starts on loopback and shows N-1 mixing:
-each demo phone hears the other two and not itself."""
+"""`confab demo` (what scripts/demo runs) starts on loopback: three phones join an
+ad-hoc conference through the proxy, each hears the other two and not itself, and
+the roster the conference event package reports lists all three."""
 import re
 import signal
 import subprocess
@@ -26,6 +27,10 @@ def test_demo_runs_and_each_phone_hears_the_others(tmp_path):
         verdicts = dict(re.findall(r"(\d+) Hz (yes|no)", line))
         for freq, verdict in verdicts.items():
             assert verdict == ("no" if freq == own else "yes"), f"{name}: {line}"
+    roster = re.search(r"reports it:\n\s+version \d+: (.*)", text)
+    assert roster, text
+    members = sorted(m.split(":connected")[0] for m in roster.group(1).split())
+    assert members == ["sip:alice@confab.local", "sip:bob@confab.local", "sip:carol@confab.local"], roster.group(1)
     time.sleep(0.5)
     leftovers = subprocess.run(["pgrep", "-f", f"confab phone.*{tmp_path}"], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", "demo phones left running"
