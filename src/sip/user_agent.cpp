@@ -158,8 +158,11 @@ void Call::info(std::string_view content_type, std::string_view body, const std:
 }
 
 void Call::refer(const std::string& target, const std::vector<HeaderField>& headers) {
+  // In angle brackets, so that URI parameters (;method=BYE) and headers
+  // (?Replaces=) stay the URI's and are not read as the header's parameters.
+  std::string refer_to = target.find('<') == std::string::npos ? "<" + target + ">" : target;
   std::string extra = header_block(headers);
-  nua_refer(nh_, SIPTAG_REFER_TO_STR(target.c_str()), SIPTAG_HEADER_STR(or_null(extra)), TAG_END());
+  nua_refer(nh_, SIPTAG_REFER_TO_STR(refer_to.c_str()), SIPTAG_HEADER_STR(or_null(extra)), TAG_END());
 }
 
 void Call::notify_refer(int status, std::string_view reason, bool final) {
@@ -428,13 +431,11 @@ UserAgent::UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler
   if (options_.identity.empty()) options_.identity = contact_;
   std::string events, allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, MESSAGE";
   for (auto& e : options_.allow_events) events += (events.empty() ? "" : ", ") + e;
-  // SUBSCRIBE is answered by the application only where events are served: Sofia
-  // crashes in nua_create when appl_method names SUBSCRIBE and no event is allowed.
+  // SUBSCRIBE is already among nua's default application methods (it is merged
+  // into this list); naming it again makes nua_create() read freed memory
+  // (Sofia 1.12.11, msg_params_join), so it is not named here.
   std::string appl = "INVITE, INFO, REFER, UPDATE, MESSAGE";
-  if (!events.empty()) {
-    allow += ", SUBSCRIBE";
-    appl += ", SUBSCRIBE";
-  }
+  if (!events.empty()) allow += ", SUBSCRIBE";
   nua_ = nua_create(loop.native(), reinterpret_cast<nua_callback_f>(&NuaEvents::callback),
                     reinterpret_cast<nua_magic_t*>(this), NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
                     NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),

@@ -306,10 +306,10 @@ class Conference(Proc):
     """`confab conference` with its admin API."""
 
     def __init__(self, tmp_path, port=5080, mixer="sip:127.0.0.1:5090", admin_port=5081, token="secret",
-                 extra=(), name="conference"):
+                 extra=(), name="conference", binary=None):
         self.port, self.admin_port, self.token = port, admin_port, token
         assert not port_is_bound(port), f"port {port} is already in use"
-        super().__init__([CONFAB, "conference", "--listen", f"udp:127.0.0.1:{port}", "--mixer", mixer,
+        super().__init__([binary or CONFAB, "conference", "--listen", f"udp:127.0.0.1:{port}", "--mixer", mixer,
                           "--admin", f"127.0.0.1:{admin_port}", "--admin-token", token, *extra],
                          Path(tmp_path) / f"{name}.log")
         wait_for(lambda: port_is_bound(port) or not self.alive(), what=f"conference server on port {port}")

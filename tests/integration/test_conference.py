@@ -113,6 +113,40 @@ def test_three_join_through_proxy_hear_each_other_and_the_roster_follows(tmp_pat
     hears(c.recordings()[-1], [450, 650], 850)
 
 
+def send_hostile_requests(local_port=5193):
+    """Requests a conference server must refuse with a clear status (asserted),
+    sent while conferences room1 and room2 are up."""
+    base = ("{m} {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK{n}\r\n"
+            "From: <sip:x@127.0.0.1:{lp}>;tag={n}\r\nTo: <{ruri}>\r\nCall-ID: hostile-{n}\r\nCSeq: 1 {m}\r\n"
+            "Contact: <sip:x@127.0.0.1:{lp}>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {length}\r\n\r\n{body}")
+    junk_xml = "<conference-info xmlns='urn:ietf:params:xml:ns:conference-info'><users><user"
+    cases = [
+        ("SUBSCRIBE", f"sip:nosuch@{SERVER}", "Event: conference\r\n", "", "404"),
+        ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: presence\r\n", "", "489"),
+        ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: conference\r\nAccept: text/plain\r\n", "", "406"),
+        ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: conference\r\nContent-Type: application/conference-info+xml\r\n",
+         junk_xml, "200"),
+        ("REFER", f"sip:nosuch@{SERVER}", "Refer-To: <sip:a@127.0.0.1>\r\n", "", "404"),
+        ("REFER", f"sip:room2@{SERVER}", "", "", "400"),
+        ("REFER", f"sip:room2@{SERVER}", "Refer-To: <mailto:a@b>\r\n", "", "400"),
+        ("INVITE", f"sip:room2@{SERVER}", "Replaces: nosuch;to-tag=1;from-tag=2\r\n", "", "481"),
+        ("INVITE", f"sip:room2@{SERVER}", "Replaces: garbage\r\n", "", "400"),
+        ("INVITE", f"sip:{'x' * 80}@{SERVER}", "", "", "400"),
+        ("INVITE", f"sip:room2@{SERVER}", "Content-Type: application/sdp\r\n", "v=0\r\nm=audio x\r\n", "400"),
+        ("INVITE", f"sip:room2@{SERVER}", "Content-Type: text/plain\r\n", "hello", "415"),
+        ("INVITE", f"sip:{SERVER}", "", "", "404"),
+    ]
+    for n, (method, ruri, extra, body, expect) in enumerate(cases):
+        text = base.format(m=method, ruri=ruri, n=n, lp=local_port, extra=extra, length=len(body), body=body)
+        reply = sip_request(text.encode(), 5080, local_port=local_port)
+        assert reply and reply.split(" ")[1] == expect, (method, ruri, extra, reply)
+        if method == "INVITE":  # ACK the failure so the server stops retransmitting
+            to = next(l for l in reply.split("\r\n") if l.lower().startswith("to:"))
+            ack = base.format(m="ACK", ruri=ruri, n=n, lp=local_port, extra="", length=0, body="").replace(
+                f"To: <{ruri}>", to)
+            sip_exchange(ack.encode(), 5080, local_port=local_port, timeout=0.2)
+
+
 def switch_gap_ms(record, at_ms, old, new):
     """(gap in ms between the last 10 ms window with the `old` tone and the first
     with the `new` one after `at_ms`, ms from `at_ms` to the new tone)."""
@@ -328,33 +362,7 @@ def test_limits_and_hostile_input_leave_other_conferences_alone(tmp_path):
         assert rc == 0, err
         assert conf.conferences()["room1"]["subscribers"] == 20
         # Bogus and hostile requests get clear answers.
-        base = ("{m} {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5193;branch=z9hG4bK{n}\r\n"
-                "From: <sip:x@127.0.0.1:5193>;tag={n}\r\nTo: <{ruri}>\r\nCall-ID: hostile-{n}\r\nCSeq: 1 {m}\r\n"
-                "Contact: <sip:x@127.0.0.1:5193>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {length}\r\n\r\n{body}")
-        junk_xml = "<conference-info xmlns='urn:ietf:params:xml:ns:conference-info'><users><user"
-        cases = [
-            ("SUBSCRIBE", f"sip:nosuch@{SERVER}", "Event: conference\r\n", "", "404"),
-            ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: presence\r\n", "", "489"),
-            ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: conference\r\nAccept: text/plain\r\n", "", "406"),
-            ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: conference\r\nContent-Type: application/conference-info+xml\r\n",
-             junk_xml, "200"),
-            ("REFER", f"sip:nosuch@{SERVER}", "Refer-To: <sip:a@127.0.0.1>\r\n", "", "404"),
-            ("REFER", f"sip:room2@{SERVER}", "", "", "400"),
-            ("INVITE", f"sip:room2@{SERVER}", "Replaces: nosuch;to-tag=1;from-tag=2\r\n", "", "481"),
-            ("INVITE", f"sip:room2@{SERVER}", "Replaces: garbage\r\n", "", "400"),
-            ("INVITE", f"sip:{'x' * 80}@{SERVER}", "", "", "400"),
-            ("INVITE", f"sip:room2@{SERVER}", "Content-Type: application/sdp\r\n", "v=0\r\nm=audio x\r\n", "400"),
-            ("INVITE", f"sip:{SERVER}", "", "", "404"),
-        ]
-        for n, (method, ruri, extra, body, expect) in enumerate(cases):
-            text = base.format(m=method, ruri=ruri, n=n, extra=extra, length=len(body), body=body)
-            reply = sip_request(text.encode(), 5080, local_port=5193)
-            assert reply and reply.split(" ")[1] == expect, (method, ruri, extra, reply)
-            if method == "INVITE":  # ACK the failure so the server stops retransmitting
-                to = next(l for l in reply.split("\r\n") if l.lower().startswith("to:"))
-                ack = base.format(m="ACK", ruri=ruri, n=n, extra="", length=0, body="").replace(
-                    f"To: <{ruri}>", to)
-                sip_exchange(ack.encode(), 5080, local_port=5193, timeout=0.2)
+        send_hostile_requests()
         assert conf.alive()
         time.sleep(2)
         hostile_to = time.time() * 1000 - a.epoch_ms()
@@ -367,3 +375,34 @@ def test_limits_and_hostile_input_leave_other_conferences_alone(tmp_path):
     levels = tone_levels_db(x[int(hostile_from / 1000 * rate):int(hostile_to / 1000 * rate)], rate, [900], 10)[900]
     assert len(levels) > 100
     assert longest_run(levels < -30) * 10 <= 60, "a gap in room1 during the hostile traffic"
+
+
+def test_a_burst_of_joins_is_coalesced_into_few_notifies(tmp_path):
+    notes = tmp_path / "notify"
+    notes.mkdir()
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path))
+        start(procs, Phone(tmp_path, "a", 5172, "--dial", f"sip:burst@{SERVER}")).wait_event("answered")
+        watch = start(procs, Phone(tmp_path, "w", 5178, "--save-notify", notes, "--subscribe", f"sip:burst@{SERVER}"))
+        wait_roster(watch, 1)
+        # 30 SIPp calls within ~0.15 s, all in the conference at once for 3 s.
+        from confab_testlib import start_sipp
+        sipp = start_sipp("uac", SERVER, 5194, tmp_path, timeout=30,
+                          extra=["-m", "30", "-r", "200", "-l", "30", "-d", "3000", "-s", "burst"])
+        procs.append(sipp)
+        wait_for(lambda: len(conf.conferences()["burst"]["participants"]) == 31, timeout=10, what="31 participants")
+        time.sleep(0.5)
+        docs = notify_documents(notes)
+        endpoints = len(conference_info.validate(docs[-1]).findall(".//{%s}endpoint" % conference_info.NS))
+        assert conference_info.read(docs[-1])[3] == 31
+        sipp.p.wait(20)
+        wait_roster(watch, 1)
+    finally:
+        stop_all(*reversed(procs))
+    joined = docs[1:]
+    print(f"30 joins within ~150 ms: {len(joined)} NOTIFYs to the watcher")
+    assert 1 <= len(joined) <= 8, f"{len(joined)} NOTIFYs for a burst of 30 joins: not coalesced"
+    assert endpoints == 30, endpoints  # the last partial: the one SIPp user, with its 30 devices
+    assert conference_info.replay(notify_documents(notes)) == {"sip:phone@127.0.0.1:5172"}
