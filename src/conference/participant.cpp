@@ -13,11 +13,11 @@ namespace {
 
 constexpr const char* kSdp = "application/sdp";
 
-// The participant holds the call when its description stops sending to us.
+// The participant holds the call when it stops receiving (RFC 3264 8.4: sendonly or inactive).
 bool holds(std::string_view sdp) {
   auto d = sip::SessionDescription::parse(sdp);
   const sip::SdpMedia* audio = d ? d->audio() : nullptr;
-  return audio && !sip::sends(audio->direction);
+  return audio && !sip::receives(audio->direction);
 }
 
 // Same media address and port for audio: the device has not moved its media.

@@ -406,3 +406,24 @@ def test_a_burst_of_joins_is_coalesced_into_few_notifies(tmp_path):
     assert 1 <= len(joined) <= 8, f"{len(joined)} NOTIFYs for a burst of 30 joins: not coalesced"
     assert endpoints == 30, endpoints  # the last partial: the one SIPp user, with its 30 devices
     assert conference_info.replay(notify_documents(notes)) == {"sip:phone@127.0.0.1:5172"}
+
+
+def test_hold_by_update_and_resume_by_reinvite_are_relayed_and_shown(tmp_path):
+    procs = []
+    try:
+        mixer = start(procs, Mixer(tmp_path))
+        start(procs, Conference(tmp_path))
+        start(procs, Phone(tmp_path, "a", 5172, "--dial", f"sip:hold@{SERVER}")).wait_event("answered")
+        watch = start(procs, Phone(tmp_path, "w", 5178, "--subscribe", f"sip:hold@{SERVER}"))
+        wait_roster(watch, 1)
+        from confab_testlib import start_sipp
+        sipp = start(procs, start_sipp("uac_update_hold.xml", SERVER, 5195, tmp_path, timeout=30, template={"pause": 1500},
+                                       extra=["-m", "1", "-key", "ruri", f"sip:hold@{SERVER}", "-mp", "6300"]))
+        wait_for(lambda: "holder@127.0.0.1:5195:on-hold" in roster_now(watch).get("members", ""), what="on-hold shown")
+        legs = {l["remote"]: l for m in mixer.mixes() for l in m["legs"]}
+        assert legs["127.0.0.1:6300"]["send"] is False, legs  # the mixer no longer sends to the held party
+        wait_for(lambda: "holder@127.0.0.1:5195:connected" in roster_now(watch).get("members", ""), what="resumed")
+        assert sipp.p.wait(20) == 0, sipp.output()
+        wait_roster(watch, 1)
+    finally:
+        stop_all(*reversed(procs))
