@@ -427,3 +427,24 @@ def test_hold_by_update_and_resume_by_reinvite_are_relayed_and_shown(tmp_path):
         wait_roster(watch, 1)
     finally:
         stop_all(*reversed(procs))
+
+
+def test_subscriptions_are_capped_and_expire(tmp_path):
+    cfg = tmp_path / "conference.toml"
+    cfg.write_text("[conference]\nmax_subscription_expires = 3\n")
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path, extra=["--config", cfg]))
+        start(procs, Phone(tmp_path, "a", 5172, "--dial", f"sip:exp@{SERVER}")).wait_event("answered")
+        from confab_testlib import run_sipp
+        t0 = time.monotonic()
+        rc, err = run_sipp("subscribe_expiry.xml", SERVER, 5196, tmp_path, timeout=20,
+                           template={"expires": 3600, "granted": 3, "wait_ms": 8000},
+                           extra=["-m", "1", "-key", "ruri", f"sip:exp@{SERVER}"])
+        took = time.monotonic() - t0
+        assert rc == 0, err
+        assert 2.5 <= took <= 8, f"the subscription ended after {took:.1f} s, granted 3"
+        assert conf.conferences()["exp"]["subscribers"] == 0
+    finally:
+        stop_all(*reversed(procs))
