@@ -3,12 +3,16 @@
 
 #include <sofia-sip/nua.h>
 
+#include "sip/user_agent.h"
+
+#include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace confab::sip {
 
-class UserAgent;
+class Notifier;
 struct UserCredentials;
 
 // nua_respond() keeps the reason phrase's pointer (sent asynchronously): an interned copy.
@@ -25,6 +29,9 @@ struct SubscriptionEvents {
   static void on_incoming_subscribe(UserAgent& ua, int status, nua_t* nua, nua_handle_t* nh, sip_t const* sip,
                                     tagi_t tags[]);
   static void on_incoming_refer(UserAgent& ua, nua_t* nua, nua_handle_t* nh);
+  // A new Notifier for the request on `nh`, handed to the application by `deliver`.
+  static void offer(UserAgent& ua, nua_t* nua, nua_handle_t* nh, const std::string& event,
+                    void (UserAgent::Handler::*deliver)(const std::shared_ptr<Notifier>&));
 };
 
 }  // namespace confab::sip

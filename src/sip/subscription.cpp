@@ -241,24 +241,22 @@ void SubscriptionEvents::on_incoming_subscribe(UserAgent& ua, int status, nua_t*
     return;
   }
   std::string event = sip && sip->sip_event && sip->sip_event->o_type ? sip->sip_event->o_type : "";
-  auto notifier = std::shared_ptr<Notifier>(new Notifier(ua, nh, Message(), event, "n" + std::to_string(ua.next_notifier_id_++)));
-  notifier->request_ = saved_message(nua, notifier->pending_->event);
-  notifier->subscriber_ = notifier->request_ ? notifier->request_.from_uri() : std::string();
-  ua.notifiers_[nh] = notifier;
-  ua.handler_.on_subscribe(notifier);
-  if (!notifier->accepted_ && !notifier->ended_) notifier->reject(403, "Forbidden");
-  if (!notifier->accepted_) {
-    ua.notifiers_.erase(nh);
-    nua_handle_destroy(nh);
-  }
+  offer(ua, nua, nh, event, &UserAgent::Handler::on_subscribe);
 }
 
 void SubscriptionEvents::on_incoming_refer(UserAgent& ua, nua_t* nua, nua_handle_t* nh) {
-  auto notifier = std::shared_ptr<Notifier>(new Notifier(ua, nh, Message(), "refer", "n" + std::to_string(ua.next_notifier_id_++)));
+  offer(ua, nua, nh, "refer", &UserAgent::Handler::on_refer);
+}
+
+void SubscriptionEvents::offer(UserAgent& ua, nua_t* nua, nua_handle_t* nh, const std::string& event,
+                               void (UserAgent::Handler::*deliver)(const std::shared_ptr<Notifier>&)) {
+  auto notifier = std::shared_ptr<Notifier>(
+      new Notifier(ua, nh, Message(), event, "n" + std::to_string(ua.next_notifier_id_++)));
   notifier->request_ = saved_message(nua, notifier->pending_->event);
   notifier->subscriber_ = notifier->request_ ? notifier->request_.from_uri() : std::string();
   ua.notifiers_[nh] = notifier;
-  ua.handler_.on_refer(notifier);
+  (ua.handler_.*deliver)(notifier);
+  // The handler must accept or reject before returning.
   if (!notifier->accepted_ && !notifier->ended_) notifier->reject(403, "Forbidden");
   if (!notifier->accepted_) {
     ua.notifiers_.erase(nh);
