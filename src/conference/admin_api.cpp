@@ -1,6 +1,7 @@
 #include "conference/admin_api.h"
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <optional>
 
@@ -38,7 +39,11 @@ std::optional<boost::json::object> json_body(const Request& req) {
 std::unique_ptr<http::Server> start_admin_api(ConferenceServer& server) {
   const auto& c = server.config();
   auto http = std::make_unique<http::Server>(c.admin_host, c.admin_port);
-  if (!c.admin_token.empty()) http->require_token(c.admin_token);
+  if (!c.admin_token.empty())
+    http->require_token(c.admin_token);
+  else
+    spdlog::warn("admin API on {}:{} without a token: anyone who can reach it can move and remove participants",
+                 c.admin_host, c.admin_port);
   sip::EventLoop& loop = server.loop();
 
   http->route("GET", "/conferences", [&server, &loop](const Request&) {
