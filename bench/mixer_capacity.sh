@@ -44,23 +44,8 @@ reflector_step() { # legs
   [[ "$line" == *"drops=0"* ]]
 }
 
-# Largest passing N among the candidates, then halving the gap to the first failure.
-search() { # step-function candidates...
-  local fn=$1; shift
-  local best=0 fail=""
-  for n in "$@"; do
-    if $fn "$n"; then best=$n; else fail=$n; break; fi
-  done
-  if [ -n "$fail" ]; then
-    local lo=$best hi=$fail
-    while [ $((hi - lo)) -gt $(( lo / 10 > 25 ? lo / 10 : 25 )) ]; do
-      local mid=$(( (lo + hi) / 2 ))
-      if $fn "$mid"; then lo=$mid; else hi=$mid; fi
-    done
-    best=$lo
-  fi
-  echo "$best"
-}
+# search(): bench/lib.sh
+. bench/lib.sh
 
 pcmu() { mixer_step "$1" pcmu; }
 opus() { mixer_step "$1" opus; }
@@ -74,7 +59,7 @@ opus_legs=$(search opus $OPUS_LEGS)
 
 echo
 echo "mixer G.711: $g711 participants on one core, no late tick, no packet lost (target >= 2000)"
-echo "reflector:   $ceiling legs ($((ceiling * 100)) packets/s in and out)"
-awk -v m="$g711" -v r="$ceiling" 'BEGIN{ printf "RATIO mixer/reflector = %.2f\n", (r > 0 ? m / r : 0) }'
+echo "reflector:   $ceiling legs ($(( ${ceiling%+} * 100 )) packets/s in and out)"
+awk -v m="${g711%+}" -v r="${ceiling%+}" 'BEGIN{ printf "RATIO mixer/reflector = %.2f\n", (r > 0 ? m / r : 0) }'
 echo "mixer Opus:  $opus_legs participants on one core"
 echo "details: $OUT"

@@ -3,12 +3,15 @@
 //   confab-conf-load --server 127.0.0.1:5080 --size 50 --rate R --seconds S [--listen 127.0.0.1:5300]
 //
 // Joins conferences at R joins/s for S seconds: join i INVITEs
-// sip:bench<i/size>@server (From sip:u<i>@..., a PCMU offer with a dummy port),
-// and once that is answered 200 it SUBSCRIBEs to the same URI (Event:
-// conference). A join succeeds when the INVITE got 200 within 2 s, the
-// SUBSCRIBE got 2xx and its first NOTIFY came within 2 s of the SUBSCRIBE.
-// Every NOTIFY received while the joins run (and 1 s after) is counted. Then
-// all calls are hung up and all subscriptions dropped. The last line printed:
+// sip:bench<i/size>@server (From sip:u<i>@..., a sendonly PCMU offer with a
+// dummy port, so no RTP flows either way), and once that is answered 200 it
+// SUBSCRIBEs to the same URI (Event: conference). A join succeeds when the
+// INVITE got 200 within 2 s, the SUBSCRIBE got 2xx and its first NOTIFY came
+// within 2 s of the SUBSCRIBE; "dropped" counts joins whose call or
+// subscription the server ended afterwards.
+// Every NOTIFY received while the joins run (and 1 s after) is counted. The
+// figures are printed (a "failures:" line by reason if any, then the result
+// line), then all calls are hung up and all subscriptions dropped. The result:
 //   joins=N ok=N failed=0 achieved_rate=R dropped=0 notifies=M notifies_per_join=X p50_ms=A p99_ms=B
 // achieved_rate is ok joins over the time from the first INVITE to the last
 // completed join, so a server that falls behind shows a rate below R.
@@ -169,8 +172,9 @@ class Load : public sip::UserAgent::Handler, public sip::CallHandler, public sip
   void on_ended(sip::Subscriber& s, int status, std::string_view) override {
     Join* j = join_of(s);
     if (hanging_up || !j) return;
-    if (j->state == Join::State::Subscribing) fail(*j, "subscription_ended_" + std::to_string(status));
-    else if (j->state == Join::State::Ok) {
+    if (j->state == Join::State::Subscribing) {
+      fail(*j, "subscription_ended_" + std::to_string(status));
+    } else if (j->state == Join::State::Ok) {
       ++dropped;
       ++failures["subscription_ended_after_join_" + std::to_string(status)];
     }
@@ -246,8 +250,8 @@ int main(int argc, char** argv) {
   load.joins.reserve(total);
   const auto t0 = Clock::now();
   auto phase = [&](const char* what) {  // progress on stderr, for the benchmark's logs
-    std::fprintf(stderr, "%7.3f s %s: sent=%zu ok=%d failed=%d\n", std::chrono::duration<double>(Clock::now() - t0).count(),
-                 what, load.joins.size(), load.ok, load.failed);
+    double at = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::fprintf(stderr, "%7.3f s %s: sent=%zu ok=%d failed=%d\n", at, what, load.joins.size(), load.ok, load.failed);
   };
   sip::Timer pace(loop);
   pace.every(10ms, [&] {

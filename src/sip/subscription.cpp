@@ -177,7 +177,13 @@ bool SubscriptionEvents::dispatch(UserAgent& ua, int event, int status, char con
       auto it = ua.subscribers_.find(nh);
       if (it == ua.subscribers_.end()) return false;
       Subscriber* sub = it->second;
-      if (!sub) return true;
+      if (!sub) {  // the owner is gone: the notifier's final NOTIFY (or nua's wait for it) frees the handle
+        if (substate_of(tags) == nua_substate_terminated) {
+          ua.subscribers_.erase(it);
+          nua_handle_destroy(nh);
+        }
+        return true;
+      }
       nua_saved_event_t saved[1] = {nullptr};
       Message msg = saved_message(nua, saved);
       if (sip && sip->sip_subscription_state && sip->sip_subscription_state->ss_substate)
@@ -198,9 +204,14 @@ bool SubscriptionEvents::dispatch(UserAgent& ua, int event, int status, char con
       if (status < 200) return true;
       if (answer_challenge(ua.options_.credentials, nh, status, sip)) return true;
       Subscriber* sub = it->second;
-      if (!sub) {  // the owner is gone: this was the un-SUBSCRIBE
-        ua.subscribers_.erase(it);
-        nua_handle_destroy(nh);
+      if (!sub) {
+        // The owner is gone and this answers the un-SUBSCRIBE. Freeing the handle
+        // now would make nua un-SUBSCRIBE again; the final NOTIFY frees it, unless
+        // the un-SUBSCRIBE failed and none will come.
+        if (status >= 300) {
+          ua.subscribers_.erase(it);
+          nua_handle_destroy(nh);
+        }
         return true;
       }
       std::string_view reason = phrase ? phrase : "";
