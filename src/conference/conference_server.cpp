@@ -226,7 +226,7 @@ void ConferenceServer::move_between_rooms(Participant& p, const std::string& to,
     if (ConferenceRoom* r = room(from)) r->remove(*moved);
     --headcount_[from];
     ++headcount_[to];
-    if (ConferenceRoom* r = room(to); r && moved->connected()) r->add(*moved);
+    if (ConferenceRoom* r = room(to); r && moved->connected() && !moved->leaving()) r->add(*moved);
     spdlog::info("participant {}: moved from {} to {}", pid, from, to);
     close_if_empty(from);
     done(200, "OK");
@@ -339,6 +339,7 @@ ConferenceServer::ReferOutcome ConferenceServer::handle_refer(const std::string&
 
 void ConferenceServer::on_connected(Participant& p) {
   spdlog::info("conference {}: {} ({}) joined", p.conference(), p.uri(), p.id());
+  if (p.leaving()) return;
   if (ConferenceRoom* r = room(p.conference())) r->add(p);
 }
 
@@ -352,6 +353,10 @@ void ConferenceServer::on_dial_progress(Participant& p, int status, std::string_
   Progress progress = it->second;
   if (status >= 200) dial_progress_.erase(it);
   progress(status, std::string(reason), status >= 200);
+}
+
+void ConferenceServer::on_leaving(Participant& p) {
+  if (ConferenceRoom* r = room(p.conference())) r->remove(p);
 }
 
 void ConferenceServer::on_ended(Participant& p, int status, std::string_view reason) {

@@ -50,6 +50,7 @@ class ConferenceServer final : public sip::UserAgent::Handler, public Participan
   void on_connected(Participant& p) override;
   void on_changed(Participant& p) override;
   void on_dial_progress(Participant& p, int status, std::string_view reason) override;
+  void on_leaving(Participant& p) override;
   void on_refer(Participant& p, sip::IncomingRequest refer) override;
   void on_ended(Participant& p, int status, std::string_view reason) override;
 

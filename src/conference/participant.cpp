@@ -283,6 +283,10 @@ void Participant::on_terminated(sip::Call& call, int status, std::string_view re
     end_status_ = status;
     end_reason_ = std::string(reason);
   }
+  if (!leaving_) {
+    leaving_ = true;
+    observer_.on_leaving(*this);
+  }
   // A request kept for the other leg's answer dies with its own dialog.
   if (&call == caller_.get()) {
     if (waiting_ && relay_ == Relay::MixerOffer) answer_caller(481, "Call/Transaction Does Not Exist", nullptr, {});

@@ -29,6 +29,9 @@ class ParticipantObserver {
   virtual void on_changed(Participant& p) = 0;
   // Responses to a dial-out INVITE (REFER progress).
   virtual void on_dial_progress(Participant& p, int status, std::string_view reason) {}
+  // One leg has ended and the other is being hung up: the participant is gone
+  // from the conference now, even if its device is slow to answer the BYE.
+  virtual void on_leaving(Participant& p) = 0;
   // A REFER in the participant's dialog (RFC 4579: add or remove someone).
   virtual void on_refer(Participant& p, sip::IncomingRequest refer) = 0;
   // Both legs are gone. The observer may destroy the participant afterwards (not inside).
@@ -69,6 +72,7 @@ class Participant final : public sip::CallHandler {
   bool connected() const { return connected_; }
   bool on_hold() const { return on_hold_; }
   bool muted() const { return muted_; }
+  bool leaving() const { return leaving_; }  // a leg has ended; the other is being hung up
   bool ended() const { return ended_; }
   // True if `caller`'s dialog is this participant's (for Replaces).
   bool has_dialog(const sip::ReplacesHeader& r) const;
@@ -116,7 +120,7 @@ class Participant final : public sip::CallHandler {
   std::deque<Done> controls_;            // INFOs to the mixer awaiting answers, in order
   int end_status_ = 0;
   std::string end_reason_;
-  bool connected_ = false, on_hold_ = false, muted_ = false, ended_ = false;
+  bool connected_ = false, on_hold_ = false, muted_ = false, leaving_ = false, ended_ = false;
 };
 
 }  // namespace confab::conference

@@ -448,3 +448,41 @@ def test_subscriptions_are_capped_and_expire(tmp_path):
         assert conf.conferences()["exp"]["subscribers"] == 0
     finally:
         stop_all(*reversed(procs))
+
+
+def test_a_cancelled_join_cancels_the_mixer_leg(tmp_path):
+    procs = []
+    try:
+        # A mixer that only rings, so the participant's INVITE is still pending when cancelled.
+        from confab_testlib import start_sipp
+        ringer = start(procs, start_sipp("uas_ring_cancelled_direct.xml", None, 5097, tmp_path, timeout=20,
+                                         extra=["-m", "1"]))
+        conf = start(procs, Conference(tmp_path, mixer="sip:127.0.0.1:5097"))
+        a = start(procs, Phone(tmp_path, "a", 5172, "--dial", f"sip:slow@{SERVER}"))
+        wait_for(lambda: "slow" in conf.conferences(), what="the pending join")
+        time.sleep(0.3)
+        a.send("hangup")
+        assert a.wait_event("terminated")["status"] == "487"
+        assert ringer.p.wait(15) == 0, ringer.output()
+        wait_for(lambda: conf.conferences() == {}, what="the conference to end")
+    finally:
+        stop_all(*reversed(procs))
+
+
+def test_a_vanished_participant_is_ended_by_the_mixers_rtp_timeout(tmp_path):
+    import signal
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path, extra=["--rtp-timeout", "2"]))
+        conf = start(procs, Conference(tmp_path))
+        a = start(procs, Phone(tmp_path, "a", 5172, "--tone", "500", "--dial", f"sip:gone@{SERVER}"))
+        b = start(procs, Phone(tmp_path, "b", 5174, "--tone", "900", "--dial", f"sip:gone@{SERVER}"))
+        watch = start(procs, Phone(tmp_path, "w", 5178, "--subscribe", f"sip:gone@{SERVER}"))
+        wait_roster(watch, 2)
+        b.p.send_signal(signal.SIGSTOP)  # b vanishes: no RTP, no SIP answers
+        wait_roster(watch, 1, timeout=15)
+        assert "127.0.0.1:5174" not in roster_now(watch)["members"]
+        assert len(conf.conferences()["gone"]["participants"]) == 1
+        b.p.send_signal(signal.SIGCONT)
+    finally:
+        stop_all(*reversed(procs))
