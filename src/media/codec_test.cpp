@@ -11,6 +11,12 @@
 #include "media/audio.h"
 #include "media/tone.h"
 
+extern "C" {
+#include <spandsp/telephony.h>
+#include <spandsp/bit_operations.h>
+#include <spandsp/g711.h>
+}
+
 using namespace confab::media;
 
 namespace {
@@ -188,4 +194,29 @@ TEST(Codec, OpusBitrateShapesThePayload) {
   }
   EXPECT_LT(low_bytes, high_bytes);
   EXPECT_EQ(low->encode(pcm.data(), payload.data(), 0), 0u);
+}
+
+TEST(Codec, G711TablesMatchSpandspForEverySample) {
+  for (Codec codec : {Codec::Pcmu, Codec::Pcma}) {
+    auto enc = make_encoder(codec);
+    auto dec = make_decoder(codec);
+    const size_t n = frame_samples(8000);
+    std::vector<int16_t> pcm(n), back(n);
+    std::vector<uint8_t> out(n);
+    for (int start = -32768; start < 32768; start += static_cast<int>(n)) {
+      for (size_t i = 0; i < n; ++i) pcm[i] = static_cast<int16_t>(std::min(start + static_cast<int>(i), 32767));
+      ASSERT_EQ(enc->encode(pcm.data(), out.data(), out.size()), n);
+      for (size_t i = 0; i < n; ++i) {
+        uint8_t want = codec == Codec::Pcmu ? linear_to_ulaw(pcm[i]) : linear_to_alaw(pcm[i]);
+        ASSERT_EQ(out[i], want) << "sample " << pcm[i];
+      }
+    }
+    std::vector<uint8_t> all(256);
+    for (int b = 0; b < 256; ++b) all[static_cast<size_t>(b)] = static_cast<uint8_t>(b);
+    std::vector<int16_t> linear(256);
+    ASSERT_EQ(dec->decode(all.data(), all.size(), linear.data(), linear.size()), 256u);
+    for (int b = 0; b < 256; ++b)
+      EXPECT_EQ(linear[static_cast<size_t>(b)],
+                codec == Codec::Pcmu ? ulaw_to_linear(static_cast<uint8_t>(b)) : alaw_to_linear(static_cast<uint8_t>(b)));
+  }
 }

@@ -88,19 +88,17 @@ JitterBuffer::Result JitterBuffer::pull(std::vector<uint8_t>& payload) {
   }
   playing_ = true;
 
-  payload.resize(kMaxRtpPacket);
   JitterBufferPacket packet{};
-  packet.data = reinterpret_cast<char*>(payload.data());
-  packet.len = static_cast<spx_uint32_t>(payload.size());
+  packet.data = reinterpret_cast<char*>(scratch_.data());  // not `payload`: no zero-fill per pull
+  packet.len = static_cast<spx_uint32_t>(scratch_.size());
   spx_int32_t offset = 0;
   int status = jitter_buffer_get(jb_, &packet, static_cast<spx_int32_t>(step_), &offset);
   jitter_buffer_tick(jb_);
 
   if (status == JITTER_BUFFER_OK) {
-    payload.resize(std::min<size_t>(packet.len, kMaxRtpPacket));
+    payload.assign(scratch_.data(), scratch_.data() + std::min<size_t>(packet.len, scratch_.size()));
     return Result::Packet;
   }
-  payload.clear();
   // INSERTION: speex grows the buffer by one slot of concealment. MISSING: a gap,
   // unless nothing has arrived for so long that the stream has stopped.
   if (status != JITTER_BUFFER_INSERTION && idle_ticks_ * kFrameMs >= kIdleAfterMs) {

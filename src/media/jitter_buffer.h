@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "media/rtp.h"
+
 struct JitterBuffer_;
 
 namespace confab::media {
@@ -49,6 +51,7 @@ class JitterBuffer {
   uint32_t newest_end_ = 0;  // end of the newest packet (timestamp + span)
   std::array<uint32_t, 32> recent_{};  // timestamps of the latest packets, to drop duplicates
   size_t recent_count_ = 0;
+  std::array<uint8_t, kMaxRtpPacket> scratch_{};  // speex copies a packet out here
 };
 
 }  // namespace confab::media

@@ -65,6 +65,7 @@ struct MixEngine::Worker {
   std::map<std::string, Mix> mixes;
   int epoll_fd = -1;
   std::atomic<uint64_t> ticks{0}, late_ticks{0}, encodes{0}, shared_encodes{0}, leg_count{0}, mix_count{0};
+  std::atomic<uint64_t> busy_us{0}, max_work_us{0}, max_wake_late_us{0};
 
   Worker(MixEngine& e, int i) : engine(e), index(i), epoll_fd(epoll_create1(EPOLL_CLOEXEC)) {
     if (epoll_fd < 0) throw std::runtime_error("epoll_create1 failed");
@@ -138,6 +139,8 @@ struct MixEngine::Worker {
     uint64_t next = monotonic_ns();
     const uint64_t period = static_cast<uint64_t>(media::kFrameMs) * 1000000ull;
     while (!stopping) {
+      uint64_t woke = monotonic_ns();
+      if (woke > next) max_wake_late_us = std::max<uint64_t>(max_wake_late_us, (woke - next) / 1000);
       next += period;
       drain();
       uint64_t now_ms = monotonic_ns() / 1000000ull;
@@ -146,6 +149,8 @@ struct MixEngine::Worker {
       if (ticks % 25 == 0) check_timeouts(now_ms);
       ++ticks;
       uint64_t done = monotonic_ns();
+      busy_us += (done - woke) / 1000;
+      max_work_us = std::max<uint64_t>(max_work_us, (done - woke) / 1000);
       if (done > next) {
         ++late_ticks;
         if (done > next + 5 * period) next = done;  // far behind: resynchronise instead of bursting
@@ -363,6 +368,9 @@ EngineMetrics MixEngine::metrics() const {
   for (auto& w : workers_) {
     m.ticks += w->ticks;
     m.late_ticks += w->late_ticks;
+    m.busy_us += w->busy_us;
+    m.max_work_us = std::max<uint64_t>(m.max_work_us, w->max_work_us);
+    m.max_wake_late_us = std::max<uint64_t>(m.max_wake_late_us, w->max_wake_late_us);
     m.encodes += w->encodes;
     m.shared_encodes += w->shared_encodes;
     m.legs += w->leg_count;

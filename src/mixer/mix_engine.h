@@ -50,6 +50,9 @@ struct EngineMetrics {
   uint64_t shared_encodes = 0;  // sends that reused another leg's encode
   uint64_t legs = 0;
   uint64_t mixes = 0;
+  uint64_t busy_us = 0;          // time spent working in ticks (not sleeping)
+  uint64_t max_work_us = 0;      // the longest tick's work
+  uint64_t max_wake_late_us = 0; // the latest wake-up after a tick was due
 };
 
 class MixEngine {

@@ -65,7 +65,9 @@ MixerServer::MixerServer(sip::EventLoop& loop, MixerConfig config)
       auto m = engine_.metrics();
       return http::Response::json(200, boost::json::serialize(boost::json::object{
                                            {"ticks", m.ticks}, {"late_ticks", m.late_ticks}, {"encodes", m.encodes},
-                                           {"shared_encodes", m.shared_encodes}, {"legs", m.legs}, {"mixes", m.mixes}}));
+                                           {"shared_encodes", m.shared_encodes}, {"legs", m.legs}, {"mixes", m.mixes},
+                                           {"busy_us", m.busy_us}, {"max_work_us", m.max_work_us},
+                                           {"max_wake_late_us", m.max_wake_late_us}}));
     });
     http_->route("GET", "/metrics", [this](const http::Request&) {
       return http::Response{200, "text/plain; version=0.0.4", metrics_text(), {}};
@@ -294,6 +296,10 @@ std::string MixerServer::metrics_text() {
   add("confab_mixer_shared_encodes_total", "sends that reused another leg's encode", m.shared_encodes);
   add("confab_mixer_legs", "legs in all mixes", m.legs, "gauge");
   add("confab_mixer_mixes", "active mixes", m.mixes, "gauge");
+  add("confab_mixer_busy_microseconds_total", "time the mixing threads spent working", m.busy_us);
+  add("confab_mixer_max_tick_work_microseconds", "the longest tick's work", m.max_work_us, "gauge");
+  add("confab_mixer_max_wake_late_microseconds", "the latest a mixing thread woke after its tick was due",
+      m.max_wake_late_us, "gauge");
   return s;
 }
 
