@@ -26,6 +26,9 @@ void add_demo_command(CLI::App& app, const GlobalOptions& global, Runner& runner
 void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+// join, external-join, same-device-join, invite, hangup, calls, devices, events, api
+void add_client_commands(CLI::App& app, const GlobalOptions& global, Runner& runner);
 
 // --listen values ([udp:|tcp:]HOST:PORT), or `fallback` when none; throws on a bad one.
 std::vector<sip::ListenSpec> parse_listen(const std::vector<std::string>& specs, const std::string& fallback);

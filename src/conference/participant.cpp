@@ -20,14 +20,6 @@ bool holds(std::string_view sdp) {
   return audio && !sip::receives(audio->direction);
 }
 
-// Same media address and port for audio: the device has not moved its media.
-bool same_media(std::string_view a, std::string_view b) {
-  auto da = sip::SessionDescription::parse(a), db = sip::SessionDescription::parse(b);
-  const sip::SdpMedia* ma = da ? da->audio() : nullptr;
-  const sip::SdpMedia* mb = db ? db->audio() : nullptr;
-  return ma && mb && ma->port == mb->port && da->address_of(*ma) == db->address_of(*mb);
-}
-
 std::vector<sip::HeaderField> warning_of(const sip::Message* response) {
   if (!response || !*response) return {};
   auto w = response->header("Warning");
@@ -332,7 +324,7 @@ bool Participant::replace_caller(std::shared_ptr<sip::Call> caller, sip::Incomin
   auto contacts = m.contacts();
   if (!contacts.empty()) contact_ = contacts.front().uri;
   std::string offer(m.body());
-  if (!offer.empty() && !same_media(offer, caller_sdp_)) {
+  if (!offer.empty() && !sip::same_audio_address(offer, caller_sdp_)) {
     // The device moved its media too: the mixer leg learns the new address.
     note_caller_sdp(offer);
     relay_ = Relay::CallerOffer;

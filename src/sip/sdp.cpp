@@ -364,4 +364,11 @@ std::optional<AudioTerms> accept_answer(const SessionDescription& offer, const S
   return t;
 }
 
+bool same_audio_address(std::string_view a, std::string_view b) {
+  auto da = SessionDescription::parse(a), db = SessionDescription::parse(b);
+  const SdpMedia* ma = da ? da->audio() : nullptr;
+  const SdpMedia* mb = db ? db->audio() : nullptr;
+  return ma && mb && ma->port == mb->port && da->address_of(*ma) == db->address_of(*mb);
+}
+
 }  // namespace confab::sip

@@ -86,4 +86,8 @@ std::optional<Answer> answer_offer(const SessionDescription& offer, const std::v
 std::optional<AudioTerms> accept_answer(const SessionDescription& offer, const SessionDescription& answer,
                                         std::string* error = nullptr);
 
+// True when both texts are SDP whose first audio streams go to the same
+// address and port (the sender has not moved its media).
+bool same_audio_address(std::string_view a, std::string_view b);
+
 }  // namespace confab::sip

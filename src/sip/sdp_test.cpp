@@ -109,3 +109,21 @@ TEST(Sdp, RejectsMalformed) {
   EXPECT_TRUE(SessionDescription::parse("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=K\xc3\xb6ln\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
                                         "m=audio 4000 RTP/AVP 0\r\n"));
 }
+
+namespace confab::sip {
+namespace {
+
+TEST(Sdp, SameAudioAddress) {
+  auto a = make_audio_offer({{0, "PCMU", 8000, 1, ""}}, "127.0.0.1", 4000).str();
+  auto same_other_codec = make_audio_offer({{8, "PCMA", 8000, 1, ""}}, "127.0.0.1", 4000, Direction::SendOnly).str();
+  auto other_port = make_audio_offer({{0, "PCMU", 8000, 1, ""}}, "127.0.0.1", 4002).str();
+  auto other_host = make_audio_offer({{0, "PCMU", 8000, 1, ""}}, "127.0.0.2", 4000).str();
+  EXPECT_TRUE(same_audio_address(a, same_other_codec));
+  EXPECT_FALSE(same_audio_address(a, other_port));
+  EXPECT_FALSE(same_audio_address(a, other_host));
+  EXPECT_FALSE(same_audio_address(a, ""));
+  EXPECT_FALSE(same_audio_address("garbage", "garbage"));
+}
+
+}  // namespace
+}  // namespace confab::sip

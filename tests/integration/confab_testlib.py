@@ -472,3 +472,173 @@ def write_rtp_pcap(path, freq, seconds, loss=0.0, jitter_ms=0.0, seed=1, amplitu
             frame = b"\x00" * 12 + b"\x08\x00" + ip
             f.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(frame), len(frame)) + frame)
     return len(packets), dropped
+
+
+class ApiClient:
+    """A client of `confab service`'s local API (XML messages over a byte stream)."""
+
+    def __init__(self, path=None, tcp_port=None):
+        import socket
+        if tcp_port:
+            self.s = socket.create_connection(("127.0.0.1", tcp_port), timeout=5)
+        else:
+            self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.s.settimeout(5)
+            self.s.connect(str(path))
+        self._reset_parser()
+        self.inbox = []
+        self.closed = False
+        self.tags = 0
+
+    def _reset_parser(self):
+        import xml.etree.ElementTree as ET
+        self.parser = ET.XMLPullParser(events=("start", "end"))
+        self.parser.feed("<stream>")
+        self.depth = 0
+
+    def send_raw(self, data):
+        self.s.sendall(data.encode() if isinstance(data, str) else data)
+
+    def send(self, xml):
+        self.send_raw(xml + "\n")
+
+    def next(self, timeout=5.0):
+        """The next message (an ElementTree element), or None on timeout / end of stream."""
+        import socket
+        deadline = time.time() + timeout
+        while not self.inbox and not self.closed:
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            self.s.settimeout(left)
+            try:
+                data = self.s.recv(65536)
+            except socket.timeout:
+                return None
+            except OSError:
+                data = b""
+            if not data:
+                self.closed = True
+                break
+            self.parser.feed(data)
+            for ev, el in self.parser.read_events():
+                if ev == "start":
+                    self.depth += 1
+                else:
+                    self.depth -= 1
+                    if self.depth == 1:
+                        self.inbox.append(el)
+        return self.inbox.pop(0) if self.inbox else None
+
+    def call(self, xml, timeout=20.0):
+        """Sends a request (a tag is added) and returns its <Result>; events seen meanwhile stay queued."""
+        import xml.etree.ElementTree as ET
+        el = ET.fromstring(xml)
+        self.tags += 1
+        tag = f"py{self.tags}"
+        el.set("tag", tag)
+        self.send(ET.tostring(el, encoding="unicode"))
+        deadline = time.time() + timeout
+        kept = []
+        try:
+            while time.time() < deadline:
+                m = self.next(deadline - time.time())
+                if m is None:
+                    break
+                if m.tag == "Result" and m.get("tag") in (tag, None):
+                    return m
+                kept.append(m)
+        finally:
+            self.inbox[:0] = kept
+        raise AssertionError(f"no result for {xml} within {timeout}s")
+
+    def events(self, name=None):
+        """Drains what has arrived so far (without waiting)."""
+        while self.next(0.05) is not None:
+            pass
+        return self.inbox  # callers read and clear as they like
+
+    def close(self):
+        self.s.close()
+
+
+class Service(Proc):
+    """`confab service` with its runtime files (socket, token) under tmp_path."""
+
+    def __init__(self, tmp_path, sip_port=5062, devices=(), default_device=None, api_tcp=None, extra=(),
+                 name="service", binary=None):
+        self.runtime = Path(tmp_path) / f"{name}-run"
+        self.runtime.mkdir(mode=0o700, exist_ok=True)
+        self.socket = self.runtime / "confab" / "service.sock"
+        self.sip_port = sip_port
+        args = [binary or CONFAB, "service", "--sip", f"127.0.0.1:{sip_port}",
+                "--identity", f"sip:alice@127.0.0.1:{sip_port}", "--api-tcp", api_tcp or "off"]
+        for d in devices:
+            args += ["--device", d]
+        if default_device:
+            args += ["--default-device", default_device]
+        env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime))
+        self.env = env
+        assert not port_is_bound(sip_port), f"port {sip_port} is already in use"
+        super().__init__([*args, *extra], Path(tmp_path) / f"{name}.log", env=env)
+        wait_for(lambda: self.socket.exists() or not self.alive(), what="service API socket")
+        assert self.alive(), f"service exited:\n{self.output()}"
+
+    def client(self):
+        return ApiClient(self.socket)
+
+    def cli(self, *args, timeout=30):
+        """Runs a `confab` client command against this service: (exit code, stdout, stderr)."""
+        r = subprocess.run([CONFAB, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
+
+# ---- shared by the conference and service tests ----
+
+def hears(path, others, own, skip=1.5, keep=2.5, min_snr=25.0):
+    """Asserts a recording holds every tone in `others` and not `own`."""
+    import numpy as np
+    x, rate = read_wav(path)
+    x = x[int(skip * rate):int((skip + keep) * rate)]
+    assert len(x) > rate, f"{path}: recording too short"
+    levels = {f: float(np.median(v)) for f, v in tone_levels_db(x, rate, list(others) + [own], 100).items()}
+    for f in others:
+        assert levels[f] > -40, f"{path.name}: does not hear {f} Hz: {levels}"
+    assert levels[own] < min(levels[f] for f in others) - 25, f"{path.name} hears itself: {levels}"
+    part = Path(str(path) + ".part.wav")
+    with wave.open(str(part), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(x.astype("<i2").tobytes())
+    snr = tone_snr_db(part, list(others), skip=0)
+    assert snr >= min_snr, f"{path.name}: SNR {snr:.1f} dB"
+
+
+def stop_all(*procs):
+    for p in procs:
+        if p is None:
+            continue
+        if isinstance(p, Phone):
+            p.quit()
+        elif isinstance(p, Baresip):
+            p.stop()
+        else:
+            p.stop()
+
+
+def switch_gap_ms(record, at_ms, old, new):
+    """(gap in ms between the last 10 ms window with the `old` tone and the first
+    with the `new` one after `at_ms`, ms from `at_ms` to the new tone)."""
+    x, rate = read_wav(record)
+    levels = tone_levels_db(x, rate, [old, new], window_ms=10)
+    at = at_ms // 10
+    old_last = max(i for i in range(len(levels[old])) if levels[old][i] > -30)
+    new_first = next(i for i in range(at, len(levels[new])) if levels[new][i] > -30)
+    assert old_last > at - 5, "the old conference went silent before the move"
+    return (new_first - old_last - 1) * 10, (new_first - at) * 10
+
+
+def start(procs, proc):
+    procs.append(proc)
+    return proc

@@ -8,31 +8,11 @@ from pathlib import Path
 import numpy as np
 
 import conference_info
-from confab_testlib import (Baresip, Conference, Mixer, Phone, Proxy, longest_run, read_wav, sip_exchange, sip_request,
-                            tone_levels_db, tone_snr_db, wait_for)
+from confab_testlib import (Baresip, Conference, Mixer, Phone, Proxy, hears, longest_run, read_wav, sip_exchange,
+                            sip_request, start, stop_all, switch_gap_ms, tone_levels_db, tone_snr_db, wait_for)
 
 SERVER = "127.0.0.1:5080"
 DOMAIN = "conf.example.com"
-
-
-def hears(path, others, own, skip=1.5, keep=2.5, min_snr=25.0):
-    """Asserts a recording holds every tone in `others` and not `own`."""
-    x, rate = read_wav(path)
-    x = x[int(skip * rate):int((skip + keep) * rate)]
-    assert len(x) > rate, f"{path}: recording too short"
-    levels = {f: float(np.median(v)) for f, v in tone_levels_db(x, rate, list(others) + [own], 100).items()}
-    for f in others:
-        assert levels[f] > -40, f"{path.name}: does not hear {f} Hz: {levels}"
-    assert levels[own] < min(levels[f] for f in others) - 25, f"{path.name} hears itself: {levels}"
-    part = Path(str(path) + ".part.wav")
-    import wave
-    with wave.open(str(part), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(x.astype("<i2").tobytes())
-    snr = tone_snr_db(part, list(others), skip=0)
-    assert snr >= min_snr, f"{path.name}: SNR {snr:.1f} dB"
 
 
 def notify_documents(directory):
@@ -50,18 +30,6 @@ def wait_roster(phone, count, timeout=10):
     wait_for(lambda: roster_now(phone).get("count") == str(count), timeout=timeout,
              what=f"{phone.name}: roster of {count}")
     return roster_now(phone)
-
-
-def stop_all(*procs):
-    for p in procs:
-        if p is None:
-            continue
-        if isinstance(p, Phone):
-            p.quit()
-        elif isinstance(p, Baresip):
-            p.stop()
-        else:
-            p.stop()
 
 
 def test_three_join_through_proxy_hear_each_other_and_the_roster_follows(tmp_path):
@@ -145,23 +113,6 @@ def send_hostile_requests(local_port=5193):
             ack = base.format(m="ACK", ruri=ruri, n=n, lp=local_port, extra="", length=0, body="").replace(
                 f"To: <{ruri}>", to)
             sip_exchange(ack.encode(), 5080, local_port=local_port, timeout=0.2)
-
-
-def switch_gap_ms(record, at_ms, old, new):
-    """(gap in ms between the last 10 ms window with the `old` tone and the first
-    with the `new` one after `at_ms`, ms from `at_ms` to the new tone)."""
-    x, rate = read_wav(record)
-    levels = tone_levels_db(x, rate, [old, new], window_ms=10)
-    at = at_ms // 10
-    old_last = max(i for i in range(len(levels[old])) if levels[old][i] > -30)
-    new_first = next(i for i in range(at, len(levels[new])) if levels[new][i] > -30)
-    assert old_last > at - 5, "the old conference went silent before the move"
-    return (new_first - old_last - 1) * 10, (new_first - at) * 10
-
-
-def start(procs, proc):
-    procs.append(proc)
-    return proc
 
 
 def test_side_by_side_conferences_stay_isolated_and_end_with_their_last_participant(tmp_path):

@@ -1,0 +1,108 @@
+#include "api/api_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace confab::api {
+namespace {
+
+struct Collected {
+  std::vector<ApiMessage> messages;
+  ApiReader reader{[this](ApiMessage&& m) { messages.push_back(std::move(m)); }};
+};
+
+TEST(ApiReader, ReadsSeveralMessagesSpanningLinesAndChunks) {
+  Collected c;
+  std::string stream =
+      "<Join id=\"sip:room7@conf.example.com\" tag=\"1\">\n  <Use dev=\"desk\"/>\n</Join>\n"
+      "<Hangup tag='2'/><Invite><Add id=\"sip:carol@example.com\"/><Add id=\"sip:dan@example.com\"/></Invite>";
+  for (char ch : stream) ASSERT_TRUE(c.reader.feed(std::string_view(&ch, 1))) << c.reader.error();
+  ASSERT_EQ(c.messages.size(), 3u);
+  EXPECT_EQ(c.messages[0].name, "Join");
+  EXPECT_EQ(c.messages[0].attr("id"), "sip:room7@conf.example.com");
+  EXPECT_EQ(c.messages[0].attr("tag"), "1");
+  ASSERT_EQ(c.messages[0].all("Use").size(), 1u);
+  EXPECT_EQ(c.messages[0].all("Use")[0]->attr("dev"), "desk");
+  EXPECT_EQ(c.messages[1].name, "Hangup");
+  EXPECT_EQ(c.messages[2].all("Add").size(), 2u);
+  EXPECT_EQ(c.messages[2].all("Add")[1]->attr("id"), "sip:dan@example.com");
+}
+
+TEST(ApiReader, KeepsTextWithCrLfThroughEscaping) {
+  ApiMessage m("Tunnel");
+  m.text = "OPTIONS sip:a@b SIP/2.0\r\nMax-Forwards: 70\r\n\r\n";
+  m.set("note", "a \"quoted\" <value> & more");
+  ApiMessage back;
+  std::string error;
+  ASSERT_TRUE(parse_one(to_xml(m), back, &error)) << error;
+  EXPECT_EQ(back.text, m.text);
+  EXPECT_EQ(back.attr("note"), m.attr("note"));
+}
+
+TEST(ApiReader, RejectsMalformedXml) {
+  Collected c;
+  EXPECT_FALSE(c.reader.feed("<Join id=\"x\"><Use></Join>"));
+  EXPECT_NE(c.reader.error().find("malformed XML"), std::string::npos) << c.reader.error();
+  EXPECT_FALSE(c.reader.feed("<Hangup/>"));  // the stream stays failed
+  EXPECT_TRUE(c.messages.empty());
+}
+
+TEST(ApiReader, RejectsDtdsAndEntities) {
+  Collected bomb;
+  EXPECT_FALSE(bomb.reader.feed(
+      "<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]><Join id=\"&lol2;\"/>"));
+  Collected undefined;
+  EXPECT_FALSE(undefined.reader.feed("<Join id=\"&lol;\"/>"));
+  EXPECT_TRUE(bomb.messages.empty());
+  EXPECT_TRUE(undefined.messages.empty());
+}
+
+TEST(ApiReader, BoundsDepthSizeElementsAndAttributes) {
+  Collected deep;
+  std::string nested;
+  for (int i = 0; i < 100; ++i) nested += "<a>";
+  EXPECT_FALSE(deep.reader.feed(nested));
+  EXPECT_NE(deep.reader.error().find("deeper"), std::string::npos);
+
+  Collected big;
+  std::string huge = "<Join id=\"" + std::string(10 * 1024 * 1024, 'x');
+  EXPECT_FALSE(big.reader.feed(huge));
+  EXPECT_NE(big.reader.error().find("larger"), std::string::npos);
+
+  Collected many;
+  std::string wide = "<Invite>";
+  for (int i = 0; i < 2000; ++i) wide += "<Add id=\"x\"/>";
+  EXPECT_FALSE(many.reader.feed(wide));
+
+  Collected attrs;
+  std::string tag = "<Join";
+  for (int i = 0; i < 40; ++i) tag += " a" + std::to_string(i) + "=\"1\"";
+  EXPECT_FALSE(attrs.reader.feed(tag + "/>"));
+}
+
+TEST(ApiReader, SizeLimitCountsPerMessageNotPerStream) {
+  Collected c;
+  std::string one = "<Calls tag=\"" + std::string(1000, 'x') + "\"/>\n";
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(c.reader.feed(one)) << c.reader.error();  // 1 MB in total
+  EXPECT_EQ(c.messages.size(), 1000u);
+}
+
+TEST(ApiReader, RejectsTextBetweenMessages) {
+  Collected c;
+  EXPECT_FALSE(c.reader.feed("<Calls/> hello <Calls/>"));
+  EXPECT_EQ(c.messages.size(), 1u);
+}
+
+TEST(ApiReader, ParseOneWantsExactlyOneElement) {
+  ApiMessage m;
+  EXPECT_FALSE(parse_one("", m));
+  EXPECT_FALSE(parse_one("<a/><b/>", m));
+  EXPECT_FALSE(parse_one("<a>", m));
+  EXPECT_TRUE(parse_one("  <a x='1'/>\n", m));
+  EXPECT_EQ(m.attr("x"), "1");
+}
+
+}  // namespace
+}  // namespace confab::api

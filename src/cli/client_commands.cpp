@@ -1,0 +1,151 @@
+// The command-line client of `confab service`: each subcommand sends one API
+// message and prints the <Result> (and, for `events`, every event) as XML lines.
+// Exit status 0 when the result is ok.
+#include <iostream>
+
+#include "api/api_client.h"
+#include "cli/commands.h"
+#include "service/service_config.h"
+
+namespace confab::cli {
+
+namespace {
+
+struct ClientArgs {
+  std::string socket, tcp, token_file;
+  int timeout_s = 70;  // a Join waits for the device to answer (ringing included)
+};
+
+api::ApiClient connect(const ClientArgs& a) {
+  if (a.tcp.empty())
+    return api::ApiClient::unix_socket(a.socket.empty() ? service::runtime_dir() + "/service.sock" : a.socket);
+  auto [host, port] = parse_host_port(a.tcp, "--tcp");
+  auto client = api::ApiClient::tcp(host, port);
+  std::string token =
+      service::read_token_file(a.token_file.empty() ? service::runtime_dir() + "/token" : a.token_file);
+  auto r = client.call(api::ApiMessage("Auth").set("token", token));
+  if (!r || r->attr("status") != "ok") throw std::runtime_error("the service refused our token");
+  return client;
+}
+
+int send_and_print(const ClientArgs& a, const api::ApiMessage& request) {
+  auto client = connect(a);
+  auto r = client.call(request, std::chrono::seconds(a.timeout_s));
+  if (!r) {
+    std::cerr << "confab: no answer from the service\n";
+    return 1;
+  }
+  std::cout << api::to_xml(*r) << std::endl;
+  if (r->attr("status") == "ok") return 0;
+  std::cerr << "confab: " << r->attr("code") << " " << r->attr("reason") << "\n";
+  return 1;
+}
+
+void add_connection_options(CLI::App* cmd, ClientArgs& a) {
+  cmd->add_option("--socket", a.socket, "the service's Unix socket (default $XDG_RUNTIME_DIR/confab/service.sock)");
+  cmd->add_option("--tcp", a.tcp, "use the TCP API at HOST:PORT instead (with the token file)");
+  cmd->add_option("--token-file", a.token_file, "token for --tcp (default $XDG_RUNTIME_DIR/confab/token)");
+  cmd->add_option("--timeout", a.timeout_s, "seconds to wait for the result")->capture_default_str();
+}
+
+// A subcommand that builds one message from its arguments.
+CLI::App* message_command(CLI::App& app, Runner& runner, const char* name, const char* help,
+                          std::function<api::ApiMessage()> build, std::shared_ptr<ClientArgs> a) {
+  auto* cmd = app.add_subcommand(name, help);
+  add_connection_options(cmd, *a);
+  cmd->callback([a, build, &runner] { runner = [a, build] { return send_and_print(*a, build()); }; });
+  return cmd;
+}
+
+}  // namespace
+
+void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
+  {
+    auto a = std::make_shared<ClientArgs>();
+    auto target = std::make_shared<std::string>();
+    auto device = std::make_shared<std::string>();
+    auto transfer = std::make_shared<bool>(false);
+    auto* cmd = message_command(app, runner, "join", "put the user into a call or conference on a device", [=] {
+      api::ApiMessage m("Join");
+      m.set("id", *target);
+      if (*transfer) m.set("mode", "transfer");
+      if (!device->empty()) m.add(api::ApiMessage("Use").set("dev", *device));
+      return m;
+    }, a);
+    cmd->add_option("uri", *target, "the SIP URI to join")->required();
+    cmd->add_option("--device", *device, "device id or SIP URI (default: the service's default device)");
+    cmd->add_flag("--transfer", *transfer, "transfer mode: the device calls the target, the service leaves");
+  }
+  for (auto [name, element, help] :
+       {std::tuple{"external-join", "ExternalJoin", "join URI on the device the user chooses"},
+        std::tuple{"same-device-join", "SameDeviceJoin", "move the current call to URI without hanging up"}}) {
+    auto a = std::make_shared<ClientArgs>();
+    auto target = std::make_shared<std::string>();
+    std::string el = element;
+    auto* cmd = message_command(app, runner, name, help, [=] { return api::ApiMessage(el).set("id", *target); }, a);
+    cmd->add_option("uri", *target, "the SIP URI")->required();
+  }
+  {
+    auto a = std::make_shared<ClientArgs>();
+    auto uris = std::make_shared<std::vector<std::string>>();
+    auto* cmd = message_command(app, runner, "invite", "add users to the current conference (or a new ad-hoc one)", [=] {
+      api::ApiMessage m("Invite");
+      for (auto& u : *uris) m.add(api::ApiMessage("Add").set("id", u));
+      return m;
+    }, a);
+    cmd->add_option("uri", *uris, "SIP URIs of the users")->required();
+  }
+  {
+    auto a = std::make_shared<ClientArgs>();
+    auto call = std::make_shared<std::string>();
+    auto* cmd = message_command(app, runner, "hangup", "end the current call (or --call ID)", [=] {
+      api::ApiMessage m("Hangup");
+      if (!call->empty()) m.set("call", *call);
+      return m;
+    }, a);
+    cmd->add_option("--call", *call, "the call id");
+  }
+  message_command(app, runner, "calls", "list the service's calls", [] { return api::ApiMessage("Calls"); },
+                  std::make_shared<ClientArgs>());
+  message_command(app, runner, "devices", "list the configured devices", [] { return api::ApiMessage("Devices"); },
+                  std::make_shared<ClientArgs>());
+  {
+    auto a = std::make_shared<ClientArgs>();
+    auto kinds = std::make_shared<std::string>("calls roster");
+    auto* cmd = app.add_subcommand("events", "print call and roster events as they happen (until interrupted)");
+    add_connection_options(cmd, *a);
+    cmd->add_option("--kinds", *kinds, "event kinds")->capture_default_str();
+    cmd->callback([a, kinds, &runner] {
+      runner = [a, kinds] {
+        auto client = connect(*a);
+        auto r = client.call(api::ApiMessage("Subscribe").set("events", *kinds));
+        if (!r || r->attr("status") != "ok") {
+          std::cerr << "confab: " << (r ? r->attr("reason") : "no answer from the service") << "\n";
+          return 1;
+        }
+        std::cout << api::to_xml(*r) << std::endl;
+        while (!client.closed()) {
+          if (auto m = client.next(std::chrono::seconds(3600))) std::cout << api::to_xml(*m) << std::endl;
+        }
+        return 0;
+      };
+    });
+  }
+  {
+    auto a = std::make_shared<ClientArgs>();
+    auto xml = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("api", "send one raw API message, print its result, e.g. confab api '<Calls/>'");
+    add_connection_options(cmd, *a);
+    cmd->add_option("xml", *xml, "the message")->required();
+    cmd->callback([a, xml, &runner] {
+      runner = [a, xml] {
+        api::ApiMessage m;
+        std::string error;
+        if (!api::parse_one(*xml, m, &error)) throw std::runtime_error("not one XML element: " + error);
+        return send_and_print(*a, m);
+      };
+    });
+  }
+}
+
+}  // namespace confab::cli

@@ -1,0 +1,82 @@
+// confab service: the per-user client SIP service (docs/api.md).
+#include <sys/stat.h>
+
+#include "base/log.h"
+#include "cli/commands.h"
+#include "service/client_service.h"
+#include "sip/event_loop.h"
+
+namespace confab::cli {
+
+namespace {
+
+struct ServiceArgs {
+  std::string config_file;
+  std::vector<std::string> sip, devices;
+  std::string identity, proxy, password, default_device, conference_server, api_socket, api_tcp, token_file;
+  bool register_at_proxy = false;
+};
+
+}  // namespace
+
+void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& runner) {
+  auto a = std::make_shared<ServiceArgs>();
+  auto* cmd = app.add_subcommand("service", "the per-user client SIP service: the local XML API, devices, calls");
+  cmd->add_option("--config", a->config_file, "TOML file (default ~/.config/confab/service.toml if it exists)");
+  cmd->add_option("--sip", a->sip, "SIP address [udp:|tcp:]HOST:PORT (default udp:127.0.0.1:5062); repeatable");
+  cmd->add_option("--identity", a->identity, "our SIP URI (From), e.g. sip:alice@example.com");
+  cmd->add_option("--proxy", a->proxy, "outbound proxy URI, e.g. sip:127.0.0.1:5060");
+  cmd->add_flag("--register", a->register_at_proxy, "REGISTER the identity at the proxy");
+  cmd->add_option("--password", a->password, "digest password for the identity");
+  cmd->add_option("--device", a->devices, "ID=SIP-URI[;mode=transfer]: a SIP device (repeatable)");
+  cmd->add_option("--default-device", a->default_device, "device used when a request names none");
+  cmd->add_option("--conference-server", a->conference_server, "HOST[:PORT] for ad-hoc conferences (default 127.0.0.1:5080)");
+  cmd->add_option("--api-socket", a->api_socket, "Unix socket of the API (default $XDG_RUNTIME_DIR/confab/service.sock)");
+  cmd->add_option("--api-tcp", a->api_tcp, "HOST:PORT of the token-protected TCP API, or off (default 127.0.0.1:5065)");
+  cmd->add_option("--token-file", a->token_file, "where the TCP token is written (default $XDG_RUNTIME_DIR/confab/token)");
+  cmd->callback([a, &global, &runner] {
+    runner = [a, &global]() -> int {
+      base::init_logging("service", global.log_level);
+      service::ServiceConfig c;
+      std::string file = a->config_file;
+      struct stat st{};
+      if (file.empty() && ::stat(service::default_config_path().c_str(), &st) == 0) file = service::default_config_path();
+      if (!file.empty()) service::load_service_config(file, c);
+      if (!a->sip.empty()) c.sip_listen = parse_listen(a->sip, "udp:127.0.0.1:5062");
+      for (auto& d : a->devices) {
+        auto eq = d.find('=');
+        if (eq == std::string::npos || eq == 0) throw std::runtime_error("--device wants ID=SIP-URI, not " + d);
+        service::DeviceConfig dc;
+        dc.id = d.substr(0, eq);
+        std::string uri = d.substr(eq + 1);
+        if (auto m = uri.find(";mode="); m != std::string::npos) {
+          dc.settings["mode"] = uri.substr(m + 6);
+          uri.erase(m);
+        }
+        dc.settings["uri"] = uri;
+        c.devices.push_back(dc);
+      }
+      auto set = [](const std::string& v, std::string& out) {
+        if (!v.empty()) out = v;
+      };
+      set(a->identity, c.identity);
+      set(a->proxy, c.proxy);
+      set(a->password, c.password);
+      set(a->default_device, c.default_device);
+      set(a->conference_server, c.conference_server);
+      set(a->api_socket, c.api_socket);
+      set(a->api_tcp, c.api_tcp);
+      set(a->token_file, c.token_file);
+      if (a->register_at_proxy) c.register_at_proxy = true;
+      sip::EventLoop loop;
+      service::ClientService service(loop, c);
+      service.start();
+      stop_on_signals([&loop] { loop.stop(); });
+      loop.run();
+      service.shutdown();
+      return 0;
+    };
+  });
+}
+
+}  // namespace confab::cli

@@ -1,0 +1,350 @@
+#include "service/client_service.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "service/third_party_call.h"
+#include "service/transfer_call.h"
+#include "sip/uri.h"
+
+namespace confab::service {
+
+void Reply::ok(const std::string& reason, const std::vector<std::pair<std::string, std::string>>& ids,
+               std::vector<api::ApiMessage> children) const {
+  auto r = result(tag_, 200, reason);
+  for (auto& [k, v] : ids) r.set(k, v);
+  r.children = std::move(children);
+  to_->send(r);
+}
+
+void Reply::error(int code, const std::string& reason) const { to_->send(result(tag_, code, reason)); }
+
+namespace {
+
+// True if something accepts connections on the Unix socket `path` (a service already runs).
+bool socket_answers(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    ::close(fd);
+    throw std::runtime_error("socket path too long: " + path);
+  }
+  std::copy(path.begin(), path.end(), addr.sun_path);
+  bool answers = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return answers;
+}
+
+bool is_sip_uri(const std::string& s) {
+  auto u = sip::Uri::parse(s);
+  return u && (u->scheme() == "sip" || u->scheme() == "sips") && !u->host().empty();
+}
+
+// Same conference server: same host and port (case-insensitive host).
+bool same_server(const std::string& a, const std::string& b) {
+  auto ua = sip::Uri::parse(a), ub = sip::Uri::parse(b);
+  if (!ua || !ub) return false;
+  return strcasecmp(ua->host().c_str(), ub->host().c_str()) == 0 && ua->port_or_default() == ub->port_or_default();
+}
+
+std::string random_hex(int digits) {
+  std::random_device rd;
+  std::string out;
+  const char* hex = "0123456789abcdef";
+  for (int i = 0; i < digits; ++i) out += hex[rd() % 16];
+  return out;
+}
+
+}  // namespace
+
+ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config) : loop_(loop), config_(std::move(config)) {
+  for (auto& d : config_.devices) {
+    if (devices_.count(d.id)) throw std::runtime_error("device " + d.id + " is configured twice");
+    devices_[d.id] = DeviceFactory::instance().make(d);
+  }
+  if (!config_.default_device.empty() && !devices_.count(config_.default_device) && !is_sip_uri(config_.default_device))
+    throw std::runtime_error("default_device '" + config_.default_device + "' is neither a configured device nor a SIP URI");
+
+  sip::UserAgentOptions o;
+  o.listen = config_.sip_listen.empty() ? std::vector<sip::ListenSpec>{*sip::ListenSpec::parse("udp:127.0.0.1:5062")}
+                                        : config_.sip_listen;
+  if (config_.identity.empty()) {
+    const char* user = std::getenv("USER");
+    config_.identity = "sip:" + std::string(user && *user ? user : "user") + "@" + o.listen.front().host + ":" +
+                       std::to_string(o.listen.front().port);
+  }
+  if (!is_sip_uri(config_.identity)) throw std::runtime_error("identity '" + config_.identity + "' is not a SIP URI");
+  o.identity = config_.identity;
+  o.proxy = config_.proxy;
+  o.user_agent = "confab-service";
+  o.transaction_timeout_ms = config_.transaction_timeout_ms;
+  if (!config_.password.empty()) o.credentials.push_back({sip::Uri::parse(config_.identity)->user(), config_.password, ""});
+  ua_ = std::make_unique<sip::UserAgent>(loop_, o, *this);
+  if (config_.register_at_proxy) {
+    if (config_.proxy.empty()) throw std::runtime_error("register = true needs a proxy");
+    registration_ = ua_->register_at(config_.identity, config_.proxy, 600);
+  }
+
+  ApiServerOptions api;
+  if (config_.api_socket.empty()) config_.api_socket = runtime_dir() + "/service.sock";
+  if (config_.token_file.empty()) config_.token_file = runtime_dir() + "/token";
+  if (socket_answers(config_.api_socket))
+    throw std::runtime_error("a service already answers on " + config_.api_socket);
+  api.unix_path = config_.api_socket;
+  if (!config_.api_tcp.empty() && config_.api_tcp != "off") {
+    auto colon = config_.api_tcp.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("api_tcp must be HOST:PORT, not " + config_.api_tcp);
+    api.tcp_host = config_.api_tcp.substr(0, colon);
+    api.tcp_port = std::atoi(config_.api_tcp.c_str() + colon + 1);
+    token_ = write_token_file(config_.token_file);
+    api.token = token_;
+  }
+  api_ = std::make_unique<ApiServer>(loop_, api, *this);
+  add_builtin_commands(*this);
+}
+
+ClientService::~ClientService() { shutdown(); }
+
+void ClientService::start() {
+  api_->start();
+  spdlog::info("service {} on {} (API: {}{}{})", config_.identity, ua_->contact(), config_.api_socket,
+               api_->tcp_port() ? ", tcp 127.0.0.1:" + std::to_string(api_->tcp_port()) : "",
+               devices_.empty() ? "" : ", " + std::to_string(devices_.size()) + " devices");
+}
+
+void ClientService::shutdown() {
+  if (!ua_) return;
+  if (api_) api_->stop();
+  for (auto& [id, w] : rosters_) w.reset();
+  rosters_.clear();
+  calls_.clear();  // hangs up what is left
+  registration_.reset();
+  ua_->shutdown();
+  api_.reset();
+  ua_.reset();
+}
+
+void ClientService::add_command(const std::string& name, Command command) { commands_[name] = std::move(command); }
+
+std::vector<std::string> ClientService::command_names() const {
+  std::vector<std::string> out;
+  for (auto& [name, _] : commands_) out.push_back(name);
+  return out;
+}
+
+void ClientService::on_message(const std::shared_ptr<ApiConnection>& from, api::ApiMessage message) {
+  Reply reply(from, message.attr("tag"));
+  auto it = commands_.find(message.name);
+  if (it == commands_.end()) {
+    spdlog::info("api {}: unknown command <{}>", from->peer(), message.name);
+    std::string known;
+    for (auto& n : command_names()) known += (known.empty() ? "" : ", ") + n;
+    return reply.error(501, "unknown command <" + message.name + ">; known: " + known);
+  }
+  try {
+    it->second(message, reply);
+  } catch (const std::exception& e) {
+    spdlog::error("api {}: <{}> failed: {}", from->peer(), message.name, e.what());
+    reply.error(500, e.what());
+  }
+}
+
+void ClientService::on_closed(const std::shared_ptr<ApiConnection>& connection) { clients_.erase(connection->id()); }
+
+void ClientService::subscribe(const std::shared_ptr<ApiConnection>& client, const std::set<std::string>& events) {
+  if (events.empty()) {
+    clients_.erase(client->id());
+    return;
+  }
+  clients_[client->id()] = Client{client, events};
+}
+
+void ClientService::publish(const std::string& kind, const api::ApiMessage& event) {
+  for (auto& [id, c] : clients_)
+    if (c.events.count(kind)) c.connection->send(event);
+}
+
+void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) {
+  // Incoming calls are for the user's devices, which register themselves; the
+  // service only places calls (docs/api.md).
+  spdlog::info("service: incoming call from {} declined", invite.message().from_uri());
+  invite.respond(480, "Temporarily Unavailable");
+}
+
+ThirdPartyCall* ClientService::current_call() const {
+  auto it = calls_.find(current_);
+  if (it == calls_.end() || !it->second->active()) return nullptr;
+  return dynamic_cast<ThirdPartyCall*>(it->second.get());
+}
+
+api::ApiMessage ClientService::describe(const ServiceCall& call, std::string_view state) const {
+  api::ApiMessage m("Call");
+  m.set("id", call.id()).set("state", state).set("mode", mode_name(call.mode()));
+  m.set("device", call.device_id()).set("target", call.target_uri());
+  if (call.id() == current_) m.set("current", "true");
+  return m;
+}
+
+void ClientService::place_call(const JoinRequest& request, CallPlaced done) {
+  if (!is_sip_uri(request.target)) return done(400, "id must be a sip: or sips: URI, not '" + request.target + "'", {});
+  std::string dev = request.device.empty() ? config_.default_device : request.device;
+  if (dev.empty()) return done(409, "no device: name one with <Use dev=\"..\"/> or set default_device", {});
+  std::unique_ptr<Device> adhoc;
+  const Device* device = nullptr;
+  if (auto it = devices_.find(dev); it != devices_.end()) {
+    device = it->second.get();
+  } else if (is_sip_uri(dev)) {
+    adhoc = device_for_uri(dev);
+    device = adhoc.get();
+  } else {
+    return done(404, "unknown device '" + dev + "' (see <Devices/>)", {});
+  }
+  CallMode mode = request.mode.value_or(device->default_mode());
+  std::string id = "c" + std::to_string(next_call_++);
+  sip::CallOptions options;
+  options.from = config_.identity;
+  std::unique_ptr<ServiceCall> call;
+  if (mode == CallMode::Loop)
+    call = std::make_unique<ThirdPartyCall>(*ua_, *this, id, device->id(), device->sip_uri(), request.target, options);
+  else
+    call = std::make_unique<TransferCall>(loop_, *ua_, *this, id, device->id(), device->sip_uri(), request.target,
+                                          options);
+  auto* raw = call.get();
+  calls_[id] = std::move(call);
+  publish("calls", describe(*raw, "calling"));
+  raw->start([done = std::move(done), id](int status, const std::string& reason) { done(status, reason, id); });
+}
+
+void ClientService::join(const JoinRequest& request, const Reply& reply) {
+  place_call(request, [this, reply, request](int status, const std::string& reason, const std::string& id) {
+    if (status >= 300) return reply.error(status, reason);
+    auto it = calls_.find(id);
+    CallMode mode = it != calls_.end() ? it->second->mode() : CallMode::Loop;
+    reply.ok(mode == CallMode::Loop ? "connected" : "transferred",
+             {{"call", id},
+              {"target", request.target},
+              {"device", it != calls_.end() ? it->second->device_id() : request.device},
+              {"mode", std::string(mode_name(mode))}});
+  });
+}
+
+void ClientService::same_device_join(const std::string& target, const Reply& reply) {
+  if (!is_sip_uri(target)) return reply.error(400, "id must be a sip: or sips: URI, not '" + target + "'");
+  auto* call = current_call();
+  if (!call) return join({target, "", CallMode::Loop}, reply);  // nothing to move: as ExternalJoin
+  bool replaces = same_server(call->target_uri(), target);
+  call->move_to(target, replaces, [reply, id = call->id(), target](int status, const std::string& reason,
+                                                                   const std::string& how) {
+    if (status < 300)
+      reply.ok("moved", {{"call", id}, {"target", target}, {"how", how}});
+    else
+      reply.error(status, reason);
+  });
+}
+
+void ClientService::invite(const std::vector<std::string>& uris, const Reply& reply) {
+  if (uris.empty()) return reply.error(400, "<Invite> needs at least one <Add id=\"..\"/>");
+  for (auto& u : uris)
+    if (!is_sip_uri(u)) return reply.error(400, "<Add id> must be a sip: or sips: URI, not '" + u + "'");
+  auto add_all = [this, uris, reply](ThirdPartyCall& call, bool created) {
+    auto remaining = std::make_shared<size_t>(uris.size());
+    auto results = std::make_shared<std::vector<api::ApiMessage>>();
+    for (auto& u : uris) {
+      call.refer_target(u, [=, conference = call.target_uri(), id = call.id()](int status, const std::string& why) {
+        results->push_back(api::ApiMessage("Added").set("id", u).set("code", std::to_string(status)).set("reason", why));
+        if (--*remaining) return;
+        bool all_ok = true;
+        for (auto& f : *results) all_ok = all_ok && std::stoi(f.attr("code")) < 300;
+        std::vector<std::pair<std::string, std::string>> ids{{"call", id}, {"conference", conference}};
+        if (all_ok)
+          reply.ok(created ? "conference created, invitations sent" : "invitations sent", ids, *results);
+        else
+          reply.error(502, "the conference refused some invitations (see <Added>)");
+      });
+    }
+  };
+  if (auto* call = current_call()) return add_all(*call, false);
+  // No current conference: an ad-hoc one on the default device, then the invitations.
+  auto me = sip::Uri::parse(config_.identity);
+  std::string conference = "sip:" + (me && !me->user().empty() ? me->user() : "conf") + "-" + random_hex(8) + "@" +
+                           config_.conference_server;
+  spdlog::info("service: ad-hoc conference {}", conference);
+  place_call({conference, "", CallMode::Loop},
+             [this, reply, add_all](int status, const std::string& reason, const std::string& id) {
+               auto it = calls_.find(id);
+               auto* call = it == calls_.end() ? nullptr : dynamic_cast<ThirdPartyCall*>(it->second.get());
+               if (status >= 300 || !call) return reply.error(status >= 300 ? status : 500, "ad-hoc conference: " + reason);
+               add_all(*call, true);
+             });
+}
+
+void ClientService::hangup(const std::string& call_id, const Reply& reply) {
+  std::string id = call_id.empty() ? current_ : call_id;
+  auto it = calls_.find(id);
+  if (id.empty() || it == calls_.end() || it->second->ended())
+    return reply.error(404, call_id.empty() ? "no current call" : "no call " + call_id);
+  it->second->hangup();
+  reply.ok("hung up", {{"call", id}});
+}
+
+api::ApiMessage ClientService::calls() const {
+  api::ApiMessage list("Calls");
+  for (auto& [id, c] : calls_)
+    if (!c->ended()) list.add(describe(*c, c->active() ? "active" : "connecting"));
+  return list;
+}
+
+api::ApiMessage ClientService::devices() const {
+  api::ApiMessage list("Devices");
+  for (auto& [id, d] : devices_) {
+    api::ApiMessage m("Device");
+    m.set("id", id).set("kind", d->kind()).set("name", d->name()).set("uri", d->sip_uri());
+    m.set("mode", mode_name(d->default_mode()));
+    if (id == config_.default_device) m.set("default", "true");
+    list.add(m);
+  }
+  return list;
+}
+
+void ClientService::watch_roster(ThirdPartyCall& call) {
+  auto& slot = rosters_[call.id()];
+  if (slot) slot->leave();
+  slot = std::make_unique<RosterWatch>(*ua_, call.target_uri(), call.id(),
+                                       [this](const api::ApiMessage& event) { publish("roster", event); });
+}
+
+void ClientService::on_call_state(ServiceCall& call, std::string_view state, int status, std::string_view reason) {
+  auto* loop_call = dynamic_cast<ThirdPartyCall*>(&call);
+  if (state == "active" && loop_call) current_ = call.id();
+  auto event = describe(call, state);
+  event.set("code", std::to_string(status)).set("reason", reason);
+  publish("calls", event);
+
+  if ((state == "active" || state == "moved") && loop_call) {
+    watch_roster(*loop_call);
+  } else if (state == "ended") {
+    if (auto it = rosters_.find(call.id()); it != rosters_.end()) {
+      it->second->leave();
+      rosters_.erase(it);
+    }
+    if (current_ == call.id()) {
+      current_.clear();
+      for (auto& [id, c] : calls_)  // another active loop-mode call becomes current
+        if (id != call.id() && c->active() && c->mode() == CallMode::Loop) current_ = id;
+    }
+  }
+}
+
+void ClientService::on_call_gone(ServiceCall& call) {
+  loop_.post([this, id = call.id()] { calls_.erase(id); });
+}
+
+}  // namespace confab::service

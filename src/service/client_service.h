@@ -1,0 +1,123 @@
+// `confab service`: the per-user client SIP service. It speaks SIP as the user,
+// drives the user's devices (loop mode: RFC 3725 third-party call control;
+// transfer mode: REFER), moves calls without hang-up, watches conference
+// rosters, and serves the local XML API (docs/api.md) to any number of
+// applications at once. Everything runs on the SIP thread; the API sockets
+// hand messages over (service/api_server.h).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/api_message.h"
+#include "service/api_server.h"
+#include "service/device.h"
+#include "service/roster_watch.h"
+#include "service/service_call.h"
+#include "service/service_config.h"
+#include "sip/event_loop.h"
+#include "sip/user_agent.h"
+
+namespace confab::service {
+
+class ThirdPartyCall;
+
+// How a request is answered, possibly later (after SIP transactions): the
+// <Result> goes to the connection that asked, with its tag.
+class Reply {
+ public:
+  Reply(std::shared_ptr<ApiConnection> to, std::string tag) : to_(std::move(to)), tag_(std::move(tag)) {}
+  // <Result status="ok" code="200" ...> with extra attributes (the ids created) and children.
+  void ok(const std::string& reason = "OK", const std::vector<std::pair<std::string, std::string>>& ids = {},
+          std::vector<api::ApiMessage> children = {}) const;
+  void error(int code, const std::string& reason) const;
+  const std::shared_ptr<ApiConnection>& connection() const { return to_; }
+
+ private:
+  std::shared_ptr<ApiConnection> to_;
+  std::string tag_;
+};
+
+class ClientService final : public sip::UserAgent::Handler, public CallObserver, public ApiHandler {
+ public:
+  // A command handler: parses `message`, acts, answers through `reply` (once).
+  using Command = std::function<void(const api::ApiMessage& message, const Reply& reply)>;
+
+  // Binds SIP and the API (throws std::runtime_error naming what failed).
+  ClientService(sip::EventLoop& loop, ServiceConfig config);
+  ~ClientService() override;
+  void start();
+  // Ends every call and closes the API; runs the loop briefly for the goodbyes.
+  void shutdown();
+
+  // The command registry, keyed by element name (commands.cpp registers the built-in ones).
+  void add_command(const std::string& name, Command command);
+  std::vector<std::string> command_names() const;
+
+  // What the commands use.
+  struct JoinRequest {
+    std::string target;      // SIP URI
+    std::string device;      // device id or SIP URI; "" for the default device
+    std::optional<CallMode> mode;  // default: the device's
+  };
+  void join(const JoinRequest& request, const Reply& reply);
+  // Moves the current loop-mode call to `target` without the device hanging up.
+  void same_device_join(const std::string& target, const Reply& reply);
+  // RFC 4579: asks the current conference to add `uris`; with no current call, an ad-hoc one first.
+  void invite(const std::vector<std::string>& uris, const Reply& reply);
+  void hangup(const std::string& call_id, const Reply& reply);
+  api::ApiMessage calls() const;
+  api::ApiMessage devices() const;
+  void subscribe(const std::shared_ptr<ApiConnection>& client, const std::set<std::string>& events);
+  bool has_device(const std::string& id) const { return devices_.count(id) > 0; }
+  const ServiceConfig& config() const { return config_; }
+  uint16_t api_tcp_port() const { return api_ ? api_->tcp_port() : 0; }
+  const std::string& token() const { return token_; }
+  // Sends `event` to every client subscribed to `kind` ("calls", "roster").
+  void publish(const std::string& kind, const api::ApiMessage& event);
+
+  // sip::UserAgent::Handler
+  void on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) override;
+  // CallObserver
+  void on_call_state(ServiceCall& call, std::string_view state, int status, std::string_view reason) override;
+  void on_call_gone(ServiceCall& call) override;
+  // ApiHandler
+  void on_message(const std::shared_ptr<ApiConnection>& from, api::ApiMessage message) override;
+  void on_closed(const std::shared_ptr<ApiConnection>& connection) override;
+
+ private:
+  // Places a call; `done(status, reason, call id)` once it is up (or failed, id empty if never placed).
+  using CallPlaced = std::function<void(int status, const std::string& reason, const std::string& id)>;
+  void place_call(const JoinRequest& request, CallPlaced done);
+  ThirdPartyCall* current_call() const;
+  api::ApiMessage describe(const ServiceCall& call, std::string_view state) const;
+  void watch_roster(ThirdPartyCall& call);
+
+  sip::EventLoop& loop_;
+  ServiceConfig config_;
+  std::map<std::string, std::unique_ptr<Device>> devices_;
+  std::unique_ptr<sip::UserAgent> ua_;
+  std::unique_ptr<sip::Registration> registration_;
+  std::string token_;
+  std::unique_ptr<ApiServer> api_;
+  std::map<std::string, Command> commands_;
+  std::map<std::string, std::unique_ptr<ServiceCall>> calls_;  // by call id
+  std::map<std::string, std::unique_ptr<RosterWatch>> rosters_;  // by call id (loop mode)
+  std::string current_;  // id of the loop-mode call SameDeviceJoin/Invite act on
+  struct Client {
+    std::shared_ptr<ApiConnection> connection;
+    std::set<std::string> events;
+  };
+  std::map<uint64_t, Client> clients_;  // those that subscribed to events
+  uint64_t next_call_ = 1;
+};
+
+// Registers Join, ExternalJoin, SameDeviceJoin, Invite, Hangup, Calls, Devices, Subscribe.
+void add_builtin_commands(ClientService& service);
+
+}  // namespace confab::service

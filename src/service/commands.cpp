@@ -1,0 +1,97 @@
+// The built-in API commands (docs/api.md): each parses its element and calls
+// the service. New commands (plugins) register the same way.
+#include <sstream>
+
+#include "service/client_service.h"
+
+namespace confab::service {
+
+namespace {
+
+std::optional<CallMode> mode_of(const api::ApiMessage& m) {
+  std::string mode = m.attr("mode");
+  if (mode.empty()) return std::nullopt;
+  if (mode == "loop") return CallMode::Loop;
+  if (mode == "transfer") return CallMode::Transfer;
+  throw std::invalid_argument("mode must be loop or transfer, not '" + mode + "'");
+}
+
+// The attribute, or an error reply naming it.
+bool required(const api::ApiMessage& m, const char* key, const Reply& reply, std::string& out) {
+  out = m.attr(key);
+  if (!out.empty()) return true;
+  reply.error(400, "<" + m.name + "> needs " + key + "=\"..\"");
+  return false;
+}
+
+}  // namespace
+
+void add_builtin_commands(ClientService& service) {
+  service.add_command("Join", [&service](const api::ApiMessage& m, const Reply& reply) {
+    ClientService::JoinRequest r;
+    if (!required(m, "id", reply, r.target)) return;
+    auto uses = m.all("Use");
+    if (uses.size() > 1) return reply.error(400, "<Join> takes one <Use dev=\"..\"/>");
+    if (!uses.empty() && !required(*uses[0], "dev", reply, r.device)) return;
+    try {
+      r.mode = mode_of(m);
+    } catch (const std::invalid_argument& e) {
+      return reply.error(400, e.what());
+    }
+    service.join(r, reply);
+  });
+
+  // The device chooser is not built yet: the default device answers (docs/api.md).
+  service.add_command("ExternalJoin", [&service](const api::ApiMessage& m, const Reply& reply) {
+    ClientService::JoinRequest r;
+    if (!required(m, "id", reply, r.target)) return;
+    if (service.config().default_device.empty())
+      return reply.error(409, "no device chosen: set default_device (the device chooser page is not available yet)");
+    service.join(r, reply);
+  });
+
+  service.add_command("SameDeviceJoin", [&service](const api::ApiMessage& m, const Reply& reply) {
+    std::string target;
+    if (required(m, "id", reply, target)) service.same_device_join(target, reply);
+  });
+
+  service.add_command("Invite", [&service](const api::ApiMessage& m, const Reply& reply) {
+    std::vector<std::string> uris;
+    for (auto* add : m.all("Add")) {
+      std::string id;
+      if (!required(*add, "id", reply, id)) return;
+      uris.push_back(id);
+    }
+    service.invite(uris, reply);
+  });
+
+  service.add_command("Hangup", [&service](const api::ApiMessage& m, const Reply& reply) {
+    service.hangup(m.attr("call"), reply);
+  });
+
+  service.add_command("Calls", [&service](const api::ApiMessage&, const Reply& reply) {
+    auto list = service.calls();
+    reply.ok("OK", {{"count", std::to_string(list.children.size())}}, {list});
+  });
+
+  service.add_command("Devices", [&service](const api::ApiMessage&, const Reply& reply) {
+    auto list = service.devices();
+    reply.ok("OK", {{"count", std::to_string(list.children.size())}}, {list});
+  });
+
+  service.add_command("Subscribe", [&service](const api::ApiMessage& m, const Reply& reply) {
+    std::set<std::string> events;
+    std::istringstream words(m.attr("events"));
+    for (std::string w; words >> w;) {
+      if (w != "calls" && w != "roster") return reply.error(400, "unknown event kind '" + w + "' (calls, roster)");
+      events.insert(w);
+    }
+    service.subscribe(reply.connection(), events);
+    reply.ok(events.empty() ? "unsubscribed" : "subscribed");
+  });
+
+  // Authentication is for TCP, where the transport checks it first; elsewhere it is a no-op.
+  service.add_command("Auth", [](const api::ApiMessage&, const Reply& reply) { reply.ok("no authentication needed"); });
+}
+
+}  // namespace confab::service

@@ -1,0 +1,119 @@
+#include "service/service_config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace confab::service {
+
+void load_service_config(const std::string& path, ServiceConfig& c) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(path + ": " + std::string(e.description()));
+  }
+  try {
+    if (auto t = root["service"]) {
+      if (auto* arr = t["sip"].as_array()) {
+        c.sip_listen.clear();
+        for (auto& v : *arr) {
+          auto s = v.value<std::string>();
+          auto spec = s ? sip::ListenSpec::parse(*s) : std::nullopt;
+          if (!spec) throw std::runtime_error("service.sip: bad address");
+          c.sip_listen.push_back(*spec);
+        }
+      }
+      auto str = [&](const char* key, std::string& out) {
+        auto node = t[key];
+        if (!node) return;
+        auto v = node.value<std::string>();
+        if (!v) throw std::runtime_error(std::string("service.") + key + " must be a string");
+        out = *v;
+      };
+      str("identity", c.identity);
+      str("proxy", c.proxy);
+      str("password", c.password);
+      str("conference_server", c.conference_server);
+      str("default_device", c.default_device);
+      str("api_socket", c.api_socket);
+      str("api_tcp", c.api_tcp);
+      str("token_file", c.token_file);
+      if (auto v = t["register"].value<bool>()) c.register_at_proxy = *v;
+    }
+    if (auto* devices = root["devices"].as_table()) {
+      for (auto& [key, node] : *devices) {
+        auto* table = node.as_table();
+        if (!table) throw std::runtime_error("devices." + std::string(key.str()) + " must be a table");
+        DeviceConfig d;
+        d.id = std::string(key.str());
+        for (auto& [k, v] : *table) {
+          auto s = v.value<std::string>();
+          if (!s) throw std::runtime_error("devices." + d.id + "." + std::string(k.str()) + " must be a string");
+          if (k == "kind")
+            d.kind = *s;
+          else if (k == "name")
+            d.name = *s;
+          else
+            d.settings[std::string(k.str())] = *s;
+        }
+        c.devices.push_back(std::move(d));
+      }
+    }
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
+std::string default_config_path() {
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  const char* home = std::getenv("HOME");
+  std::string base = xdg && *xdg ? xdg : std::string(home ? home : "") + "/.config";
+  return base + "/confab/service.toml";
+}
+
+std::string runtime_dir() {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  std::string dir = xdg && *xdg ? std::string(xdg) + "/confab" : "/tmp/confab-" + std::to_string(geteuid());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw std::runtime_error("cannot create " + dir);
+  struct stat st{};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+    throw std::runtime_error(dir + " must be a directory of ours that no one else can enter (mode 0700)");
+  return dir;
+}
+
+std::string write_token_file(const std::string& path) {
+  std::random_device rd;  // the kernel's random source
+  std::ostringstream token;
+  for (int i = 0; i < 4; ++i) token << std::hex << std::uniform_int_distribution<uint64_t>()(rd);
+  std::string tmp = path + ".new";
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot write " + tmp);
+  std::string text = token.str() + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path);
+  return token.str();
+}
+
+std::string read_token_file(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(path + " not found: is `confab service` running?");
+  if (st.st_mode & 077) throw std::runtime_error(path + " is readable by others; refusing to use it");
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  if (token.empty()) throw std::runtime_error(path + " is empty");
+  return token;
+}
+
+}  // namespace confab::service

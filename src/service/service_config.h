@@ -1,0 +1,43 @@
+// Settings of `confab service`: the user's SIP identity, the devices, where the
+// API listens. From ~/.config/confab/service.toml (docs/deployment.md) and the
+// command line. Also the per-user runtime files: the API socket and token.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "service/device.h"
+#include "sip/transaction_layer.h"
+
+namespace confab::service {
+
+struct ServiceConfig {
+  std::vector<sip::ListenSpec> sip_listen;  // default udp:127.0.0.1:5062
+  std::string identity;                     // our From; default sip:$USER@<first listen address>
+  std::string proxy;                        // outbound proxy for every request, "" for none
+  bool register_at_proxy = false;           // REGISTER the identity at the proxy
+  std::string password;                     // for digest challenges
+  std::string conference_server = "127.0.0.1:5080";  // ad-hoc conferences: sip:<user>-<random>@this
+  std::string default_device;               // used when a request names none
+  std::vector<DeviceConfig> devices;
+  std::string api_socket;  // default <runtime dir>/service.sock
+  std::string api_tcp = "127.0.0.1:5065";  // "" or "off": no TCP API
+  std::string token_file;  // default <runtime dir>/token
+  unsigned transaction_timeout_ms = 32000;
+};
+
+// Reads [service] and [devices.<id>] tables into `config`, keeping what the
+// file does not set. Throws std::runtime_error naming the file, key and reason.
+void load_service_config(const std::string& path, ServiceConfig& config);
+// ~/.config/confab/service.toml (XDG_CONFIG_HOME honoured).
+std::string default_config_path();
+
+// $XDG_RUNTIME_DIR/confab, else /tmp/confab-<uid>: created 0700 if missing;
+// throws if it exists but is not a directory owned by us with no group/other access.
+std::string runtime_dir();
+// Writes a fresh random token to `path` (mode 0600, replacing any old one) and returns it.
+std::string write_token_file(const std::string& path);
+// The token in `path`; throws if missing or readable by others.
+std::string read_token_file(const std::string& path);
+
+}  // namespace confab::service

@@ -1,0 +1,333 @@
+"""confab service (the client SIP service) with real peers on loopback: Join in
+loop mode (RFC 3725) and transfer mode (REFER), SameDeviceJoin by Replaces and by
+re-INVITE across servers, Multi-Invite (RFC 4579), roster events, the command
+line, and the API's security and robustness. Audio is checked by content."""
+import os
+import signal
+import socket
+import time
+
+from confab_testlib import (ApiClient, Baresip, Conference, Mixer, Phone, Service, hears, start, stop_all,
+                            switch_gap_ms, wait_for)
+
+CONF = "127.0.0.1:5080"
+CONF_B = "127.0.0.1:5082"
+
+
+def roster_members(events, conference):
+    """Replays <Roster> events of one conference into the set of its members."""
+    members = set()
+    for e in events:
+        if e.tag == "Roster" and e.get("conference") == conference:
+            for c in e:
+                (members.add if c.tag == "Joined" else members.discard)(c.get("uri"))
+    return members
+
+
+def collect(client, seconds):
+    """Every message the client receives within `seconds`."""
+    out, end = [], time.time() + seconds
+    while time.time() < end:
+        m = client.next(end - time.time())
+        if m is not None:
+            out.append(m)
+    return out
+
+
+class Watcher:
+    """An API client subscribed to call and roster events that keeps all it gets."""
+
+    def __init__(self, service):
+        self.c = service.client()
+        assert self.c.call('<Subscribe events="calls roster"/>').get("status") == "ok"
+        self.seen = []
+
+    def poll(self):
+        while (m := self.c.next(0.05)) is not None:
+            self.seen.append(m)
+        return self.seen
+
+    def wait_members(self, conference, members, timeout=10):
+        wait_for(lambda: roster_members(self.poll(), conference) == set(members), timeout=timeout,
+                 what=f"roster of {conference} = {members} (now {roster_members(self.seen, conference)})")
+
+    def states(self, call):
+        return [e.get("state") for e in self.poll() if e.tag == "Call" and e.get("id") == call]
+
+
+def recording_ms(phone):
+    """Now, on the phone's recording clock (ms since it started)."""
+    return int(time.time() * 1000) - phone.epoch_ms()
+
+
+def test_join_loop_mode_with_baresip_device_into_a_conference_of_two_phones(tmp_path):
+    procs, bs = [], None
+    try:
+        start(procs, Mixer(tmp_path))
+        start(procs, Conference(tmp_path))
+        a = start(procs, Phone(tmp_path, "a", 5172, "--tone", "500", "--volume", "0.2", "--from", "sip:a@example.com",
+                               "--dial", f"sip:room1@{CONF}"))
+        b = start(procs, Phone(tmp_path, "b", 5174, "--tone", "900", "--volume", "0.2", "--from", "sip:b@example.com",
+                               "--dial", f"sip:room1@{CONF}"))
+        bs = Baresip("svcdev", 5250, 1300, volume=0.2)
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:svcdev@127.0.0.1:5250"], default_device="desk"))
+        w = Watcher(svc)
+        c = svc.client()
+        r = c.call(f'<Join id="sip:room1@{CONF}"><Use dev="desk"/></Join>')
+        assert r.get("status") == "ok" and r.get("mode") == "loop", r.attrib
+        call = r.get("call")
+        # The roster events list all three: the two phones and the user of the service.
+        w.wait_members(f"sip:room1@{CONF}", {"sip:a@example.com", "sip:b@example.com", "sip:alice@127.0.0.1:5062"})
+        assert [s for s in w.states(call) if s != "ringing"][:2] == ["calling", "active"]
+        listed = c.call("<Calls/>").find("Calls")
+        assert [(x.get("id"), x.get("state"), x.get("mode")) for x in listed] == [(call, "active", "loop")]
+        time.sleep(4)
+        assert c.call("<Hangup/>").get("status") == "ok"
+        wait_for(lambda: "ended" in w.states(call), what="call ended event")
+        wait_for(lambda: len(c.call("<Calls/>").find("Calls")) == 0, what="no calls left")
+    finally:
+        if bs:
+            bs.stop()
+        stop_all(*reversed(procs))
+    recs = bs.recordings()
+    assert recs, "baresip recorded nothing"
+    hears(max(recs, key=lambda p: p.stat().st_size), [500, 900], 1300)  # media end to end, device <-> mixer
+    hears(a.record, [900, 1300], 500)
+    hears(b.record, [500, 1300], 900)
+
+
+def test_join_transfer_mode_leaves_the_device_in_the_conference(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path))
+        a = start(procs, Phone(tmp_path, "a", 5172, "--tone", "500", "--volume", "0.2", "--dial", f"sip:room1@{CONF}"))
+        dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "1300", "--volume", "0.2"))
+        svc = start(procs, Service(tmp_path))
+        c = svc.client()
+        r = c.call(f'<Join id="sip:room1@{CONF}" mode="transfer"><Use dev="sip:dev@127.0.0.1:5176"/></Join>')
+        assert r.get("status") == "ok" and r.get("reason") == "transferred", r.attrib
+        wait_for(lambda: len(conf.conferences().get("room1", {}).get("participants", [])) == 2, what="device in room1")
+        contacts = [p["contact"] for p in conf.conferences()["room1"]["participants"]]
+        assert any(x.endswith(":5176") for x in contacts), contacts  # the device itself, not the service
+        # The service holds no dialog afterwards: its call with the device ended, no calls listed.
+        wait_for(lambda: dev.wait_event("terminated", call="c1"), what="service's dialog with the device ended")
+        assert len(c.call("<Calls/>").find("Calls")) == 0
+        time.sleep(3)
+    finally:
+        stop_all(*reversed(procs))
+    hears(dev.record, [500], 1300, skip=2.0, keep=2.0)
+    hears(a.record, [1300], 500, skip=2.0, keep=2.0)
+
+
+def test_same_device_join_on_the_same_server_uses_replaces_without_gap(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        start(procs, Conference(tmp_path))
+        start(procs, Phone(tmp_path, "r1", 5172, "--tone", "900", "--volume", "0.2", "--from", "sip:r1@example.com",
+                           "--dial", f"sip:room1@{CONF}"))
+        start(procs, Phone(tmp_path, "r2", 5174, "--tone", "1300", "--volume", "0.2", "--from", "sip:r2@example.com",
+                           "--dial", f"sip:room2@{CONF}"))
+        dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "500", "--volume", "0.2"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        w = Watcher(svc)
+        c = svc.client()
+        assert c.call(f'<Join id="sip:room1@{CONF}"/>').get("status") == "ok"
+        me = "sip:alice@127.0.0.1:5062"
+        w.wait_members(f"sip:room1@{CONF}", {"sip:r1@example.com", me})
+        time.sleep(2)
+        at = recording_ms(dev)
+        r = c.call(f'<SameDeviceJoin id="sip:room2@{CONF}"/>')
+        assert r.get("status") == "ok" and r.get("how") == "replaces", r.attrib
+        w.wait_members(f"sip:room2@{CONF}", {"sip:r2@example.com", me})
+        assert me not in roster_members(w.seen, f"sip:room1@{CONF}")
+        time.sleep(2)
+        # The device never saw a BYE nor a re-INVITE: one call, still up, media unchanged.
+        assert not [e for e in dev.events() if e.get("event") == "terminated"], dev.events()
+        assert len([e for e in dev.events() if e.get("event") == "media"]) == 1
+    finally:
+        stop_all(*reversed(procs))
+    gap, switch = switch_gap_ms(dev.record, at, 900, 1300)
+    print(f"SameDeviceJoin (Replaces): gap {max(gap, 0)} ms, new conference heard {switch} ms after the request")
+    assert gap <= 20, f"{gap} ms of silence between the conferences"
+    assert switch <= 200
+
+
+def test_same_device_join_across_servers_by_reinvite_make_before_break(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        start(procs, Mixer(tmp_path, port=5092, rtp="21000-21999", http_port=5093, name="mixer-b"))
+        start(procs, Conference(tmp_path))
+        start(procs, Conference(tmp_path, port=5082, mixer="sip:127.0.0.1:5092", admin_port=5083, name="conference-b"))
+        start(procs, Phone(tmp_path, "r1", 5172, "--tone", "900", "--volume", "0.2", "--dial", f"sip:room1@{CONF}"))
+        start(procs, Phone(tmp_path, "r2", 5174, "--tone", "1300", "--volume", "0.2", "--dial", f"sip:room2@{CONF_B}"))
+        dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "500", "--volume", "0.2"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        w = Watcher(svc)
+        c = svc.client()
+        assert c.call(f'<Join id="sip:room1@{CONF}"/>').get("status") == "ok"
+        me = "sip:alice@127.0.0.1:5062"
+        w.wait_members(f"sip:room1@{CONF}", {"sip:phone@127.0.0.1:5172", me})
+        time.sleep(2)
+        at = recording_ms(dev)
+        r = c.call(f'<SameDeviceJoin id="sip:room2@{CONF_B}"/>')
+        assert r.get("status") == "ok" and r.get("how") == "reinvite", r.attrib
+        w.wait_members(f"sip:room2@{CONF_B}", {"sip:phone@127.0.0.1:5174", me})
+        assert me not in roster_members(w.seen, f"sip:room1@{CONF}")
+        time.sleep(2)
+        assert not [e for e in dev.events() if e.get("event") == "terminated"], "the device got a BYE"
+    finally:
+        stop_all(*reversed(procs))
+    gap, switch = switch_gap_ms(dev.record, at, 900, 1300)
+    print(f"SameDeviceJoin (re-INVITE, across servers): gap {max(gap, 0)} ms, new conference heard {switch} ms after")
+    assert gap <= 60, f"{gap} ms of silence between the conferences"
+
+
+def test_multi_invite_into_the_current_and_into_an_ad_hoc_conference(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path))
+        start(procs, Phone(tmp_path, "a", 5172, "--tone", "500", "--volume", "0.2", "--dial", f"sip:room1@{CONF}"))
+        carol = start(procs, Phone(tmp_path, "carol", 5174, "--auto-answer", "--tone", "900", "--volume", "0.2"))
+        dan = start(procs, Phone(tmp_path, "dan", 5178, "--auto-answer", "--tone", "1100", "--volume", "0.2"))
+        dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "1300", "--volume", "0.2"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        c = svc.client()
+        # No current call: an ad-hoc conference on the default device, then the invitations.
+        r = c.call('<Invite><Add id="sip:carol@127.0.0.1:5174"/></Invite>')
+        assert r.get("status") == "ok", r.attrib
+        adhoc = r.get("conference")
+        assert adhoc.startswith("sip:alice-") and adhoc.endswith(f"@{CONF}"), adhoc
+        room = adhoc[4:].split("@")[0]
+        wait_for(lambda: len(conf.conferences().get(room, {}).get("participants", [])) == 2, what="carol joined")
+        carol_joined = recording_ms(carol) / 1000
+        time.sleep(2.5)
+        # Into the current conference (the ad-hoc one is current): dan too.
+        r = c.call('<Invite><Add id="sip:dan@127.0.0.1:5178"/></Invite>')
+        assert r.get("status") == "ok" and r.get("conference") == adhoc, r.attrib
+        wait_for(lambda: len(conf.conferences()[room]["participants"]) == 3, what="dan joined")
+        # And into an existing conference joined first.
+        assert c.call("<Hangup/>").get("status") == "ok"
+        assert c.call(f'<Join id="sip:room1@{CONF}"/>').get("status") == "ok"
+        carol.send("hangup")
+        time.sleep(0.5)
+        r = c.call('<Invite><Add id="sip:carol@127.0.0.1:5174"/></Invite>')
+        assert r.get("status") == "ok" and r.get("conference") == f"sip:room1@{CONF}", r.attrib
+        wait_for(lambda: len(conf.conferences()["room1"]["participants"]) == 3, what="carol in room1")
+        bad = c.call('<Invite><Add id="not a uri"/></Invite>')
+        assert bad.get("code") == "400", bad.attrib
+        time.sleep(1)
+    finally:
+        stop_all(*reversed(procs))
+    hears(carol.record, [1300], 900, skip=carol_joined + 0.5, keep=1.5)  # carol hears the user's device
+
+
+def test_command_line_client_and_events(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        start(procs, Conference(tmp_path))
+        start(procs, Phone(tmp_path, "a", 5172, "--dial", f"sip:room1@{CONF}"))
+        start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        rc, out, err = svc.cli("devices")
+        assert rc == 0 and 'id="desk"' in out and 'default="true"' in out, out + err
+        rc, out, err = svc.cli("join", f"sip:room1@{CONF}")
+        assert rc == 0 and 'reason="connected"' in out, out + err
+        rc, out, err = svc.cli("calls")
+        assert rc == 0 and 'state="active"' in out, out
+        rc, out, err = svc.cli("same-device-join", f"sip:room2@{CONF}")
+        assert rc == 0 and 'how="replaces"' in out, out + err
+        rc, out, err = svc.cli("join", f"sip:room1@{CONF}", "--device", "nosuch")
+        assert rc == 1 and 'code="404"' in out and "unknown device" in err, out + err
+        rc, out, err = svc.cli("api", "<Frobnicate/>")
+        assert rc == 1 and 'code="501"' in out, out
+        rc, out, err = svc.cli("hangup")
+        assert rc == 0, out + err
+        rc, out, err = svc.cli("hangup")
+        assert rc == 1 and 'code="404"' in out, out
+    finally:
+        stop_all(*reversed(procs))
+
+
+def test_api_security_and_hostile_input_leave_other_clients_unaffected(tmp_path):
+    procs = []
+    try:
+        svc = start(procs, Service(tmp_path, api_tcp="127.0.0.1:5065"))
+        token_file = svc.runtime / "confab" / "token"
+        assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+        assert oct(svc.socket.stat().st_mode & 0o777) == "0o600"
+        assert oct((svc.runtime / "confab").stat().st_mode & 0o777) == "0o700"
+        steady = svc.client()
+        assert steady.call("<Calls/>").get("status") == "ok"
+
+        # TCP: no token, a wrong token: refused and closed.
+        for first in ("<Calls/>", '<Auth token="guess"/>'):
+            t = ApiClient(tcp_port=5065)
+            t.send(first)
+            r = t.next()
+            assert r is not None and r.get("code") == "401", first
+            assert t.next() is None and t.closed
+        t = ApiClient(tcp_port=5065)
+        assert t.call(f'<Auth token="{token_file.read_text().strip()}"/>').get("code") == "200"
+        assert t.call("<Devices/>").get("status") == "ok"
+
+        hostile = {
+            "xml bomb": '<!DOCTYPE z [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><Join id="&b;"/>',
+            "deep nesting": "<a>" * 5000,
+            "10 MB message": '<Join id="' + "x" * (10 * 1024 * 1024) + '"/>',
+            "not XML": "\x00\x01 hello",
+        }
+        for what, data in hostile.items():
+            h = svc.client()
+            try:
+                h.send_raw(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            r = h.next()
+            assert r is not None and r.get("code") == "400", f"{what}: {r.attrib if r is not None else None}"
+            assert h.next() is None and h.closed, what
+        for xml, code in (("<Frobnicate/>", "501"), ('<Join id="not-a-uri"/>', "400"), ("<Join/>", "400"),
+                          ('<Join id="sip:x@127.0.0.1:5999"><Use dev="nosuch"/></Join>', "404"),
+                          ('<Join id="sip:x@127.0.0.1"/>', "409"), ('<Subscribe events="weather"/>', "400"),
+                          ('<Hangup call="c99"/>', "404"), ("<SameDeviceJoin/>", "400"),
+                          ('<Join id="sip:a@b" mode="teleport"/>', "400")):
+            r = steady.call(xml)
+            assert r.get("code") == code, f"{xml}: {r.attrib}"
+        # A client that vanishes mid-request does not disturb the service.
+        gone = socket.socket(socket.AF_UNIX)
+        gone.connect(str(svc.socket))
+        gone.sendall(b'<Calls tag="1"/><Join id="sip:')
+        gone.close()
+        assert steady.call("<Calls/>").get("status") == "ok"
+        assert svc.alive()
+    finally:
+        stop_all(*reversed(procs))
+    assert "refused" in svc.output()
+
+
+def test_a_device_that_dies_mid_call_ends_the_call_with_events(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path, extra=["--rtp-timeout", "2"]))
+        start(procs, Conference(tmp_path))
+        start(procs, Phone(tmp_path, "a", 5172, "--tone", "500", "--dial", f"sip:room1@{CONF}"))
+        dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "900"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        w = Watcher(svc)
+        c = svc.client()
+        call = c.call(f'<Join id="sip:room1@{CONF}"/>').get("call")
+        time.sleep(1)
+        os.killpg(dev.p.pid, signal.SIGKILL)
+        wait_for(lambda: "ended" in w.states(call), timeout=20, what="the call ends once the device's media stops")
+        assert c.call("<Calls/>").get("count") == "0"
+        # The service goes on serving.
+        dev2 = start(procs, Phone(tmp_path, "dev2", 5178, "--auto-answer"))
+        r = c.call(f'<Join id="sip:room1@{CONF}"><Use dev="sip:dev2@127.0.0.1:5178"/></Join>')
+        assert r.get("status") == "ok", r.attrib
+        assert dev2.wait_event("media")
+    finally:
+        stop_all(*reversed(procs))
