@@ -1,3 +1,4 @@
+import os
 import subprocess
 
 import pytest
@@ -5,6 +6,8 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def no_stray_peers():
-    """Kill SIPp/baresip left over by a failed test so the next one gets its ports."""
+    """Kill SIPp left over by a failed test so the next one gets its ports (only
+    this pytest's children: benchmarks or other runs on the machine are not ours)."""
     yield
-    subprocess.run(["pkill", "-f", "^sipp "], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["pkill", "-P", str(os.getpid()), "-f", "^sipp "], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
