@@ -106,3 +106,44 @@ TEST(ApiReader, ParseOneWantsExactlyOneElement) {
 
 }  // namespace
 }  // namespace confab::api
+
+#include "api/api_json.h"
+
+namespace confab::api {
+namespace {
+
+TEST(ApiJson, IsALosslessTwinOfTheXml) {
+  ApiMessage m;
+  ASSERT_TRUE(parse_one("<Invite tag=\"7\"><Add id=\"sip:carol@example.com\"/><Add id=\"sip:dan@example.com\"/></Invite>", m));
+  std::string json = to_json(m);
+  EXPECT_EQ(json, R"({"type":"Invite","tag":"7","children":[{"type":"Add","id":"sip:carol@example.com"},{"type":"Add","id":"sip:dan@example.com"}]})");
+  ApiMessage back;
+  std::string error;
+  ASSERT_TRUE(from_json(json, back, &error)) << error;
+  EXPECT_EQ(to_xml(back), to_xml(m));
+  ApiMessage tunnel("Tunnel");
+  tunnel.text = "OPTIONS sip:a@b SIP/2.0\r\n\r\n";
+  ASSERT_TRUE(from_json(to_json(tunnel), back, &error));
+  EXPECT_EQ(back.text, tunnel.text);
+}
+
+TEST(ApiJson, RejectsWhatIsNotAMessage) {
+  ApiMessage m;
+  std::string error;
+  EXPECT_FALSE(from_json("[1,2]", m, &error));
+  EXPECT_FALSE(from_json("{\"id\":\"x\"}", m, &error));
+  EXPECT_NE(error.find("type"), std::string::npos);
+  EXPECT_FALSE(from_json("{\"type\":\"<script>\"}", m, &error));
+  EXPECT_FALSE(from_json("{\"type\":\"Join\",\"id\":{\"a\":1}}", m, &error));
+  EXPECT_FALSE(from_json("{\"type\":\"Join\"", m, &error));
+  EXPECT_NE(error.find("malformed"), std::string::npos);
+  std::string deep;
+  for (int i = 0; i < 100; ++i) deep += "{\"type\":\"a\",\"children\":[";
+  EXPECT_FALSE(from_json(deep, m, &error));
+  EXPECT_FALSE(from_json(std::string(300 * 1024, ' '), m, &error));
+  EXPECT_TRUE(from_json("{\"type\":\"Hangup\",\"tag\":5}", m, &error)) << error;
+  EXPECT_EQ(m.attr("tag"), "5");
+}
+
+}  // namespace
+}  // namespace confab::api

@@ -3,11 +3,14 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
+#include <unordered_map>
 #include <mutex>
 #include <thread>
 
@@ -45,13 +48,21 @@ Response Response::error(int status, const std::string& reason) {
 
 std::string json_escape(const std::string& s) { return boost::json::serialize(boost::json::string(s)); }
 
-struct Server::Impl {
+namespace {
+struct WsSession;
+}
+
+struct ServerCore : std::enable_shared_from_this<ServerCore> {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   std::thread thread;
   std::mutex mutex;
   std::vector<std::pair<std::pair<std::string, std::string>, Handler>> routes;  // ((method, path), handler)
   std::string token;
+  std::map<std::string, WebSocketHandler> websockets;  // by path
+  std::unordered_map<uint64_t, std::shared_ptr<WsSession>> ws_sessions;  // io thread only
+  uint64_t next_ws = 1;
+  void ws_deliver(uint64_t id, std::string text, bool close);
 
   Response dispatch(const Request& req) {
     Handler handler;
@@ -83,23 +94,23 @@ struct Server::Impl {
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec) return;  // acceptor closed
-      std::make_shared<Session>(*this, std::move(socket))->read();
+      std::make_shared<Session>(*this, std::move(socket))->read();  // NOLINT
       accept();
     });
   }
 
   struct Session : std::enable_shared_from_this<Session> {
-    Impl& server;
+    ServerCore& server;
     beast::tcp_stream stream;
     beast::flat_buffer buffer;
     std::optional<beast::http::request_parser<beast::http::string_body>> parser;
     beast::http::response<beast::http::string_body> response;
 
-    Session(Impl& s, tcp::socket socket) : server(s), stream(std::move(socket)) {}
+    Session(ServerCore& s, tcp::socket socket) : server(s), stream(std::move(socket)) {}
 
     void read() {
       parser.emplace();
-      parser->body_limit(kMaxBody);
+      parser->body_limit(Server::kMaxBody);
       parser->header_limit(16 * 1024);
       stream.expires_after(std::chrono::seconds(30));
       beast::http::async_read(stream, buffer, *parser,
@@ -118,6 +129,13 @@ struct Server::Impl {
         return;
       }
       auto& msg = parser->get();
+      Request req = to_request(msg);
+      if (beast::websocket::is_upgrade(msg)) return upgrade(std::move(req));
+      send(server.dispatch(req), msg.keep_alive());
+    }
+
+    template <typename Msg>
+    static Request to_request(Msg& msg) {
       Request req;
       req.method = std::string(msg.method_string());
       std::string target(msg.target());
@@ -130,8 +148,10 @@ struct Server::Impl {
         req.headers[name] = std::string(field.value());
       }
       req.body = std::move(msg.body());
-      send(server.dispatch(req), msg.keep_alive());
+      return req;
     }
+
+    void upgrade(Request req);
 
     void send(const Response& r, bool keep_alive) {
       response = {};
@@ -159,7 +179,136 @@ struct Server::Impl {
   };
 };
 
-Server::Server(const std::string& host, uint16_t port) : impl_(std::make_unique<Impl>()) {
+namespace {
+
+struct WsSession : std::enable_shared_from_this<WsSession> {
+  ServerCore& server;
+  beast::websocket::stream<beast::tcp_stream> ws;
+  const WebSocketHandler& handler;
+  std::shared_ptr<WebSocket> handle;
+  beast::flat_buffer buffer;
+  std::deque<std::string> out;
+  size_t queued = 0;
+  bool writing = false, closing = false, done = false;
+
+  WsSession(ServerCore& s, beast::tcp_stream stream, const WebSocketHandler& h, uint64_t id)
+      : server(s), ws(std::move(stream)), handler(h),
+        handle(std::make_shared<WebSocket>(s.weak_from_this(), id)) {}
+
+  void start(const beast::http::request<beast::http::string_body>& upgrade, Request req) {
+    ws.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws.read_message_max(handler.max_message);
+    ws.async_accept(upgrade, [self = shared_from_this(), req = std::move(req)](beast::error_code ec) {
+      if (ec) return self->finish();
+      self->server.ws_sessions[self->handle->id()] = self;
+      if (self->handler.on_open) self->handler.on_open(self->handle, req);
+      self->read();
+    });
+  }
+
+  void read() {
+    ws.async_read(buffer, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->finish();
+      std::string text = beast::buffers_to_string(self->buffer.data());
+      self->buffer.consume(self->buffer.size());
+      if (self->handler.on_message) self->handler.on_message(self->handle, std::move(text));
+      self->read();
+    });
+  }
+
+  void queue(std::string text, bool then_close) {
+    if (done) return;
+    if (then_close) closing = true;
+    if (!text.empty()) {
+      queued += text.size();
+      if (queued > handler.max_queued) {
+        spdlog::warn("websocket {}: not reading what it is sent ({} bytes queued), disconnected", handle->id(), queued);
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws).socket().close(ignored);
+        return;
+      }
+      out.push_back(std::move(text));
+    }
+    write();
+  }
+
+  void write() {
+    if (writing || done) return;
+    if (out.empty()) {
+      if (closing) {
+        writing = true;
+        ws.async_close(beast::websocket::close_code::normal,
+                       [self = shared_from_this()](beast::error_code) { self->writing = false; });
+      }
+      return;
+    }
+    writing = true;
+    ws.text(true);
+    ws.async_write(asio::buffer(out.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->writing = false;
+      if (ec) return self->finish();
+      self->queued -= self->out.front().size();
+      self->out.pop_front();
+      self->write();
+    });
+  }
+
+  void finish() {
+    if (done) return;
+    done = true;
+    server.ws_sessions.erase(handle->id());
+    if (handler.on_close) handler.on_close(handle);
+  }
+};
+
+}  // namespace
+
+void ServerCore::Session::upgrade(Request req) {
+  auto& msg = parser->get();
+  const WebSocketHandler* handler = nullptr;
+  {
+    std::lock_guard lock(server.mutex);
+    auto it = server.websockets.find(req.path);
+    if (it != server.websockets.end()) handler = &it->second;
+  }
+  if (!handler) return send(Response::error(404, "no WebSocket here"), false);
+  if (handler->admit) {
+    std::optional<Response> refusal;
+    try {
+      refusal = handler->admit(req);
+    } catch (const std::exception& e) {
+      refusal = Response::error(500, e.what());
+    }
+    if (refusal) return send(*refusal, false);
+  }
+  auto upgrade_request = parser->release();
+  std::make_shared<WsSession>(server, std::move(stream), *handler, server.next_ws++)
+      ->start(upgrade_request, std::move(req));
+  (void)msg;
+}
+
+void ServerCore::ws_deliver(uint64_t id, std::string text, bool close) {
+  // `this`: a handler left in a stopped io_context must not keep the core alive.
+  asio::post(io, [this, id, text = std::move(text), close]() mutable {
+    auto it = ws_sessions.find(id);
+    if (it != ws_sessions.end()) it->second->queue(std::move(text), close);
+  });
+}
+
+void WebSocket::send(std::string text) const {
+  if (auto core = core_.lock()) core->ws_deliver(id_, std::move(text), false);
+}
+
+void WebSocket::close() const {
+  if (auto core = core_.lock()) core->ws_deliver(id_, {}, true);
+}
+
+void Server::websocket(const std::string& path, WebSocketHandler handler) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->websockets[path] = std::move(handler);
+}
+
+Server::Server(const std::string& host, uint16_t port) : impl_(std::make_shared<ServerCore>()) {
   beast::error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) throw std::runtime_error("bad HTTP listen address " + host);
@@ -185,15 +334,20 @@ void Server::require_token(std::string token) {
 
 void Server::start() {
   impl_->accept();
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([core = impl_.get()] { core->io.run(); });
 }
 
 void Server::stop() {
   if (!impl_ || !impl_->thread.joinable()) return;
-  asio::post(impl_->io, [this] {
+  asio::post(impl_->io, [core = impl_.get()] {
     beast::error_code ignored;
-    impl_->acceptor.close(ignored);
-    impl_->io.stop();
+    core->acceptor.close(ignored);
+    for (auto& [id, s] : core->ws_sessions) {
+      s->done = true;
+      beast::get_lowest_layer(s->ws).socket().close(ignored);
+    }
+    core->ws_sessions.clear();
+    core->io.stop();
   });
   impl_->thread.join();
 }

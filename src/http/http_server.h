@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -40,6 +41,34 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+struct ServerCore;  // private to http_server.cpp
+
+// One accepted WebSocket connection, as the application holds it: a handle
+// safe to use from any thread, also after the connection or the server is
+// gone (then it does nothing).
+class WebSocket {
+ public:
+  WebSocket(std::weak_ptr<ServerCore> core, uint64_t id) : core_(std::move(core)), id_(id) {}
+  void send(std::string text) const;  // one text frame
+  void close() const;                 // after what is queued
+  uint64_t id() const { return id_; }
+
+ private:
+  std::weak_ptr<ServerCore> core_;
+  uint64_t id_;
+};
+
+// Callbacks run on the server's thread.
+struct WebSocketHandler {
+  // The upgrade request: a Response refuses it (e.g. 403 for a foreign Origin), nullopt accepts.
+  std::function<std::optional<Response>(const Request&)> admit;
+  std::function<void(const std::shared_ptr<WebSocket>&, const Request&)> on_open;
+  std::function<void(const std::shared_ptr<WebSocket>&, std::string)> on_message;  // a whole text message
+  std::function<void(const std::shared_ptr<WebSocket>&)> on_close;
+  size_t max_message = 256 * 1024;  // larger messages close the connection (1009)
+  size_t max_queued = 4 * 1024 * 1024;  // a reader this slow is cut off
+};
+
 class Server {
  public:
   // Binds host:port (port 0 picks one); throws std::runtime_error on failure.
@@ -50,6 +79,8 @@ class Server {
 
   // Exact path, or a prefix when `path` ends with '/' (e.g. "/mixes/").
   void route(const std::string& method, const std::string& path, Handler handler);
+  // WebSocket upgrades on exactly `path` (ws://host:port/path).
+  void websocket(const std::string& path, WebSocketHandler handler);
   // Every request must then carry "Authorization: Bearer <token>" (else 401).
   void require_token(std::string token);
   void start();  // serves on a thread of its own
@@ -59,8 +90,7 @@ class Server {
   static constexpr size_t kMaxBody = 1024 * 1024;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<ServerCore> impl_;
 };
 
 // Runs `fn` on the SIP thread of `loop` and returns its result to the calling

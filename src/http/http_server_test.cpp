@@ -85,3 +85,71 @@ TEST(HttpServer, CallOnRunsOnTheLoopThread) {
   loop.stop();
   t.join();
 }
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace {
+
+namespace beast = boost::beast;
+using WsClient = beast::websocket::stream<boost::asio::ip::tcp::socket>;
+
+// Opens ws://127.0.0.1:port/path with `origin`; throws on a refused handshake.
+std::unique_ptr<WsClient> ws_connect(boost::asio::io_context& io, uint16_t port, const std::string& path,
+                                     const std::string& origin) {
+  auto ws = std::make_unique<WsClient>(io);
+  ws->next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  ws->set_option(beast::websocket::stream_base::decorator(
+      [origin](beast::websocket::request_type& req) { req.set(beast::http::field::origin, origin); }));
+  ws->handshake("127.0.0.1:" + std::to_string(port), path);
+  return ws;
+}
+
+TEST(HttpServer, WebSocketsAdmitByRequestAndCarryTextBothWays) {
+  Server server("127.0.0.1", 0);
+  std::atomic<int> opened{0}, closed{0};
+  WebSocketHandler h;
+  h.admit = [](const Request& r) -> std::optional<Response> {
+    if (r.header("origin") != "http://good.example") return Response::error(403, "origin not approved");
+    return std::nullopt;
+  };
+  h.on_open = [&](const std::shared_ptr<WebSocket>&, const Request&) { ++opened; };
+  h.on_message = [](const std::shared_ptr<WebSocket>& ws, std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    ws->send(text);
+    if (text == "BYE") ws->close();
+  };
+  h.on_close = [&](const std::shared_ptr<WebSocket>&) { ++closed; };
+  h.max_message = 1024;
+  server.websocket("/ws", h);
+  server.start();
+
+  boost::asio::io_context io;
+  auto ws = ws_connect(io, server.port(), "/ws", "http://good.example");
+  ws->write(boost::asio::buffer(std::string("hello")));
+  beast::flat_buffer b;
+  ws->read(b);
+  EXPECT_EQ(beast::buffers_to_string(b.data()), "HELLO");
+  b.consume(b.size());
+  ws->write(boost::asio::buffer(std::string("bye")));
+  ws->read(b);
+  EXPECT_EQ(beast::buffers_to_string(b.data()), "BYE");
+  beast::error_code ec;
+  ws->read(b, ec);  // the server closes
+  EXPECT_EQ(ec, beast::websocket::error::closed);
+
+  EXPECT_THROW(ws_connect(io, server.port(), "/ws", "http://evil.example"), boost::system::system_error);
+  EXPECT_THROW(ws_connect(io, server.port(), "/other", "http://good.example"), boost::system::system_error);
+
+  auto big = ws_connect(io, server.port(), "/ws", "http://good.example");
+  big->write(boost::asio::buffer(std::string(4096, 'x')));  // over max_message: closed with 1009
+  big->read(b, ec);
+  EXPECT_TRUE(ec);
+  for (int i = 0; i < 100 && closed < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(opened.load(), 2);
+  EXPECT_EQ(closed.load(), 2);
+  server.stop();
+}
+
+}  // namespace

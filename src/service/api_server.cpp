@@ -26,13 +26,26 @@ api::ApiMessage result(const std::string& tag, int code, const std::string& reas
   return r;
 }
 
+void ApiConnection::send(const api::ApiMessage& message) const {
+  if (auto t = transport_.lock()) t->deliver(id_, message, false);
+}
+
+void ApiConnection::close(const api::ApiMessage& last) const {
+  if (auto t = transport_.lock()) t->deliver(id_, last, true);
+}
+
+uint64_t next_connection_id() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
+}
+
 namespace {
 class Session;
 }
 
 // Owns the io thread and every session; sessions are reached by id only, so
 // nothing outside this file holds a socket.
-struct ApiServerCore : std::enable_shared_from_this<ApiServerCore> {
+struct ApiServerCore : ApiTransport, std::enable_shared_from_this<ApiServerCore> {
   sip::EventLoop& loop;
   ApiHandler& handler;
   ApiServerOptions options;
@@ -42,7 +55,6 @@ struct ApiServerCore : std::enable_shared_from_this<ApiServerCore> {
   std::thread thread;
   std::unordered_map<uint64_t, std::shared_ptr<Session>> sessions;  // io thread only
   std::shared_ptr<int> alive = std::make_shared<int>(0);  // reset on the SIP thread: drop queued deliveries
-  uint64_t next_id = 1;
 
   ApiServerCore(sip::EventLoop& l, ApiHandler& h, ApiServerOptions o) : loop(l), handler(h), options(std::move(o)) {}
   void accept_unix();
@@ -50,9 +62,7 @@ struct ApiServerCore : std::enable_shared_from_this<ApiServerCore> {
   void adopt(GenericSocket socket, bool needs_token, const std::string& peer);
   void deliver(const std::shared_ptr<ApiConnection>& c, api::ApiMessage m);
   void closed(uint64_t id);
-  // Any thread: runs `fn` on the session `id` if it still exists.
-  template <typename Fn>
-  void with_session(uint64_t id, Fn fn);
+  void deliver(uint64_t connection, const api::ApiMessage& message, bool close_after) override;
 };
 
 namespace {
@@ -174,30 +184,18 @@ class Session final : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-template <typename Fn>
-void ApiServerCore::with_session(uint64_t id, Fn fn) {
+void ApiServerCore::deliver(uint64_t id, const api::ApiMessage& message, bool close_after) {
+  std::string bytes = message.name.empty() ? std::string() : api::to_xml(message) + "\n";
   // `this`, not a shared_ptr: a handler left in a stopped io_context must not keep its owner alive.
-  asio::post(io, [this, id, fn = std::move(fn)]() mutable {
+  asio::post(io, [this, id, bytes = std::move(bytes), close_after]() mutable {
     auto it = sessions.find(id);
-    if (it != sessions.end()) fn(*it->second);
+    if (it != sessions.end()) it->second->queue(std::move(bytes), close_after);
   });
 }
 
-void ApiConnection::send(const api::ApiMessage& message) {
-  if (auto core = core_.lock())
-    core->with_session(id_, [bytes = api::to_xml(message) + "\n"](Session& s) mutable { s.queue(std::move(bytes), false); });
-}
-
-void ApiConnection::close(const api::ApiMessage& last) {
-  if (auto core = core_.lock())
-    core->with_session(id_, [bytes = last.name.empty() ? std::string() : api::to_xml(last) + "\n"](Session& s) mutable {
-      s.queue(std::move(bytes), true);
-    });
-}
-
 void ApiServerCore::adopt(GenericSocket socket, bool needs_token, const std::string& peer) {
-  uint64_t id = next_id++;
-  auto handle = std::shared_ptr<ApiConnection>(new ApiConnection(weak_from_this(), id, peer));
+  uint64_t id = next_connection_id();
+  auto handle = std::make_shared<ApiConnection>(std::weak_ptr<ApiTransport>(shared_from_this()), id, peer);
   auto s = std::make_shared<Session>(*this, std::move(socket), needs_token, handle);
   sessions.emplace(id, s);
   if (sessions.size() > options.max_connections) {

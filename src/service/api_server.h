@@ -16,28 +16,37 @@
 
 namespace confab::service {
 
-class ApiServer;
-struct ApiServerCore;  // the sockets' side, private to api_server.cpp
+// Where a connection's messages go: each transport (the XML stream sockets,
+// the JSON WebSocket) serialises them its own way, on its own thread.
+class ApiTransport {
+ public:
+  virtual ~ApiTransport() = default;
+  // Any thread. `close_after`: end the connection once this (if named) is written.
+  virtual void deliver(uint64_t connection, const api::ApiMessage& message, bool close_after) = 0;
+};
 
 // One connected application, as the service sees it: a handle that stays safe
-// to use (from any thread) after the connection or the server is gone, when
+// to use (from any thread) after the connection or its transport is gone, when
 // sending does nothing.
 class ApiConnection {
  public:
-  void send(const api::ApiMessage& message);
+  ApiConnection(std::weak_ptr<ApiTransport> transport, uint64_t id, std::string peer)
+      : transport_(std::move(transport)), id_(id), peer_(std::move(peer)) {}
+  void send(const api::ApiMessage& message) const;
   // Sends `last` (if it has a name) and closes once it is written.
-  void close(const api::ApiMessage& last = api::ApiMessage());
+  void close(const api::ApiMessage& last = api::ApiMessage()) const;
   uint64_t id() const { return id_; }
-  const std::string& peer() const { return peer_; }  // "unix" or "tcp:127.0.0.1:40312"
+  // "unix", "tcp:127.0.0.1:40312", "web:http://example.com"
+  const std::string& peer() const { return peer_; }
 
  private:
-  friend struct ApiServerCore;
-  ApiConnection(std::weak_ptr<ApiServerCore> core, uint64_t id, std::string peer)
-      : core_(std::move(core)), id_(id), peer_(std::move(peer)) {}
-  std::weak_ptr<ApiServerCore> core_;
+  std::weak_ptr<ApiTransport> transport_;
   uint64_t id_;
   std::string peer_;
 };
+
+// Connection ids unique across transports (the service keys clients by them).
+uint64_t next_connection_id();
 
 class ApiHandler {
  public:
@@ -58,6 +67,8 @@ struct ApiServerOptions {
   unsigned auth_timeout_ms = 10000;           // TCP connections that do not authenticate in time are closed
   api::ReaderLimits limits;
 };
+
+struct ApiServerCore;  // the sockets' side, private to api_server.cpp
 
 class ApiServer {
  public:
