@@ -14,6 +14,24 @@ uint32_t random32() {
   return rng();
 }
 
+// recvmmsg's buffers and headers, shared by a thread's streams. Set up once:
+// the kernel only writes lengths and flags back, and filling in 16 headers on
+// every call cost more than the rest of receiving a packet.
+struct ReceiveBatch {
+  static constexpr int kSize = 16;
+  uint8_t bufs[kSize][kMaxRtpPacket];
+  iovec iov[kSize];
+  mmsghdr msgs[kSize];
+  ReceiveBatch() {
+    for (int i = 0; i < kSize; ++i) {
+      iov[i] = {bufs[i], kMaxRtpPacket};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+};
+
 }  // namespace
 
 AudioStream::AudioStream(UdpSocket rtp, UdpSocket rtcp)
@@ -38,26 +56,17 @@ void AudioStream::set_terms(const StreamTerms& terms) {
 }
 
 size_t AudioStream::receive(uint64_t now_ms) {
-  constexpr int kBatch = 16;
-  static thread_local uint8_t bufs[kBatch][kMaxRtpPacket];
-  mmsghdr msgs[kBatch];
-  iovec iov[kBatch];
+  static thread_local ReceiveBatch batch;
   size_t taken = 0;
   for (int round = 0; round < 4; ++round) {  // bounded: a flood cannot starve the other streams
-    for (int i = 0; i < kBatch; ++i) {
-      iov[i] = {bufs[i], kMaxRtpPacket};
-      msgs[i] = {};
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    int n = recvmmsg(rtp_.fd(), msgs, kBatch, MSG_DONTWAIT, nullptr);
+    int n = recvmmsg(rtp_.fd(), batch.msgs, ReceiveBatch::kSize, MSG_DONTWAIT, nullptr);
     for (int i = 0; i < n; ++i) {
-      size_t size = msgs[i].msg_len;
-      if (is_rtcp(bufs[i], size)) continue;  // rtcp-mux: not audio
-      handle_rtp(bufs[i], size, now_ms);
+      size_t size = batch.msgs[i].msg_len;
+      if (is_rtcp(batch.bufs[i], size)) continue;  // rtcp-mux: not audio
+      handle_rtp(batch.bufs[i], size, now_ms);
       ++taken;
     }
-    if (n < kBatch) break;
+    if (n < ReceiveBatch::kSize) break;
   }
   return taken;
 }
@@ -137,6 +146,9 @@ AudioStream::Frame AudioStream::pull(int16_t* out, int rate, bool conceal) {
       if (n == 0) {
         ++stats_.bad_packets;
         r = JitterBuffer::Result::Lost;
+      } else if (n == frame && decoded_.empty() && codec_rate == rate) {
+        std::copy(tmp, tmp + n, out);  // the usual case: one frame at the wanted rate, no staging
+        return Frame::Audio;
       } else {
         decoded_.insert(decoded_.end(), tmp, tmp + n);
       }

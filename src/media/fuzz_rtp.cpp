@@ -84,8 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto delta = static_cast<int8_t>(in.byte());
         timestamp += static_cast<uint32_t>(delta) * (op & 8 ? 1 : frame);
       }
-      // Whole frames (0 = default) or, rarely, odd lengths. Odd lengths and steps
-      // make speex print "negative buffering" warnings on stderr.
+      // Whole frames (0 = default) or, rarely, odd lengths.
       uint8_t length = in.byte();
       uint32_t span = length < 8 ? length * 7u : (length % 8u) * frame;
       auto [bytes, n] = in.bytes(in.byte());

@@ -7,9 +7,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <future>
+
+#include "mixer/mix_frames.h"
 
 namespace confab::mixer {
 
@@ -192,16 +195,24 @@ struct MixEngine::Worker {
   void mix_once(Mix& mix) {
     const int rate = mix.rate;
     const size_t n = media::frame_samples(rate);
-    std::array<int32_t, kMaxFrameSamples> sum{};
+    std::array<int32_t, kMaxFrameSamples> sum;  // only the first n are used; the first contributor sets them
+    bool summed = false;
     for (Leg* leg : mix.legs) {
       auto kind = leg->stream->pull(leg->frame.data(), rate);
       leg->contributed = kind != AudioStream::Frame::Silence && !leg->muted;
       if (!leg->contributed) continue;
-      if (leg->gain_q12 != 4096)
-        for (size_t i = 0; i < n; ++i) leg->frame[i] = media::saturate((leg->frame[i] * leg->gain_q12) >> 12);
-      for (size_t i = 0; i < n; ++i) sum[i] += leg->frame[i];
+      if (leg->gain_q12 != 4096) mix_gain(leg->frame.data(), leg->gain_q12, n);
+      if (summed)
+        mix_add(sum.data(), leg->frame.data(), n);
+      else
+        mix_assign(sum.data(), leg->frame.data(), n);
+      summed = true;
     }
-    // One encode per stateless codec for every leg that hears the full mix.
+    if (!summed) std::fill_n(sum.begin(), n, 0);
+    // The full mix, saturated once for every leg that contributed nothing; of
+    // those, legs with a stateless codec also share one encode per codec.
+    std::array<int16_t, kMaxFrameSamples> full;
+    bool full_done = false;
     std::array<std::array<uint8_t, media::kMaxRtpPacket>, 4> shared;
     std::array<size_t, 4> shared_size{};
     std::array<bool, 4> shared_done{};
@@ -209,25 +220,30 @@ struct MixEngine::Worker {
     for (Leg* leg : mix.legs) {
       const auto& terms = leg->stream->terms();
       if (!terms.send) continue;
-      if (!leg->contributed && stateless(terms.codec)) {
-        auto c = static_cast<size_t>(terms.codec);
-        if (!shared_done[c]) {
-          for (size_t i = 0; i < n; ++i) out[i] = media::saturate(sum[i]);
-          shared_size[c] = leg->stream->encode(out.data(), rate, shared[c].data(), shared[c].size());
-          shared_done[c] = true;
-          ++encodes;
-        } else {
-          ++shared_encodes;
-        }
-        leg->stream->send_payload(shared[c].data(), shared_size[c]);
+      if (leg->contributed) {
+        mix_minus(out.data(), sum.data(), leg->frame.data(), n);
+        leg->stream->push(out.data(), rate);
+        ++encodes;
         continue;
       }
-      if (leg->contributed)
-        for (size_t i = 0; i < n; ++i) out[i] = media::saturate(sum[i] - leg->frame[i]);
-      else
-        for (size_t i = 0; i < n; ++i) out[i] = media::saturate(sum[i]);
-      leg->stream->push(out.data(), rate);
-      ++encodes;
+      if (!full_done) {
+        mix_saturate(full.data(), sum.data(), n);
+        full_done = true;
+      }
+      if (!stateless(terms.codec)) {
+        leg->stream->push(full.data(), rate);
+        ++encodes;
+        continue;
+      }
+      auto c = static_cast<size_t>(terms.codec);
+      if (!shared_done[c]) {
+        shared_size[c] = leg->stream->encode(full.data(), rate, shared[c].data(), shared[c].size());
+        shared_done[c] = true;
+        ++encodes;
+      } else {
+        ++shared_encodes;
+      }
+      leg->stream->send_payload(shared[c].data(), shared_size[c]);
     }
   }
 };
