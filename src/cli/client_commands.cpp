@@ -1,6 +1,9 @@
 // The command-line client of `confab service`: each subcommand sends one API
 // message and prints the <Result> (and, for `events`, every event) as XML lines.
 // Exit status 0 when the result is ok.
+#include <unistd.h>
+
+#include <fstream>
 #include <iostream>
 
 #include "api/api_client.h"
@@ -59,6 +62,27 @@ CLI::App* message_command(CLI::App& app, Runner& runner, const char* name, const
 
 }  // namespace
 
+std::string sip_target_of_link(const std::string& link) {
+  auto colon = link.find(':');
+  if (colon == std::string::npos) return {};
+  std::string scheme = link.substr(0, colon), rest = link.substr(colon + 1);
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (rest.rfind("//", 0) == 0) rest.erase(0, 2);  // callto://user and sip://user as some pages write them
+  if (rest.empty() || rest.find_first_of(" <>\"\r\n") != std::string::npos) return {};
+  if (scheme == "sip" || scheme == "sips") return scheme + ":" + rest;
+  auto tel = [](std::string number) -> std::string {
+    std::string digits;
+    for (char c : number.substr(0, number.find(';'))) {
+      if (isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '*' || c == '#') digits += c;
+      else if (c != '-' && c != '.' && c != '(' && c != ')') return {};
+    }
+    return digits.empty() ? std::string() : "tel:" + digits;
+  };
+  if (scheme == "tel") return tel(rest);
+  if (scheme == "callto") return rest.find('@') != std::string::npos ? "sip:" + rest : tel(rest);
+  return {};
+}
+
 void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
   {
     auto a = std::make_shared<ClientArgs>();
@@ -94,6 +118,61 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
       return m;
     }, a);
     cmd->add_option("uri", *uris, "SIP URIs of the users")->required();
+  }
+  {
+    auto a = std::make_shared<ClientArgs>();
+    auto origin = std::make_shared<std::string>();
+    auto revoke = std::make_shared<bool>(false);
+    auto* cmd = message_command(app, runner, "approve", "let web pages from ORIGIN use the service (WebSocket API)", [=] {
+      api::ApiMessage m("Approve");
+      m.set("origin", *origin);
+      if (*revoke) m.set("revoke", "true");
+      return m;
+    }, a);
+    cmd->add_option("origin", *origin, "e.g. https://app.example.com")->required();
+    cmd->add_flag("--revoke", *revoke, "withdraw the approval");
+  }
+  {
+    auto* cmd = app.add_subcommand("chooser", "print the address of the device chooser page (it carries a key)");
+    cmd->callback([&runner] {
+      runner = [] {
+        std::ifstream in(service::runtime_dir() + "/chooser-url");
+        std::string url;
+        if (!std::getline(in, url) || url.empty()) {
+          std::cerr << "confab: no chooser page: is `confab service` running (with its web API on)?\n";
+          return 1;
+        }
+        std::cout << url << std::endl;
+        return 0;
+      };
+    });
+  }
+  {
+    auto a = std::make_shared<ClientArgs>();
+    auto url = std::make_shared<std::string>();
+    auto yes = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand("open", "the handler for sip:, sips:, tel: and callto: links: confirm, then ExternalJoin");
+    add_connection_options(cmd, *a);
+    cmd->add_option("url", *url, "the link")->required();
+    cmd->add_flag("--yes,-y", *yes, "do not ask on the terminal");
+    cmd->callback([a, url, yes, &runner] {
+      runner = [a, url, yes] {
+        std::string target = sip_target_of_link(*url);
+        if (target.empty()) {
+          std::cerr << "confab: not a sip:, sips:, tel: or callto: link: " << *url << "\n";
+          return 2;
+        }
+        // On a terminal, confirm here; from a browser or desktop, the device chooser is the confirmation.
+        if (!*yes && ::isatty(STDIN_FILENO)) {
+          std::cout << "Join " << target << "? [y/N] " << std::flush;
+          std::string answer;
+          std::getline(std::cin, answer);
+          if (answer != "y" && answer != "Y" && answer != "yes") return 1;
+        }
+        a->timeout_s = std::max(a->timeout_s, 180);  // the user may take a while to choose a device
+        return send_and_print(*a, api::ApiMessage("ExternalJoin").set("id", target));
+      };
+    });
   }
   {
     auto a = std::make_shared<ClientArgs>();

@@ -27,8 +27,13 @@ void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runne
 void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
-// join, external-join, same-device-join, invite, hangup, calls, devices, events, api
+// join, external-join, same-device-join, invite, hangup, calls, devices, events, api, approve, chooser, open
+
 void add_client_commands(CLI::App& app, const GlobalOptions& global, Runner& runner);
+
+// What a sip:/sips:/tel:/callto: link asks to join, as the API takes it ("" if
+// none): a sip:/sips: URI, or tel:<digits> (the service routes it to its gateway).
+std::string sip_target_of_link(const std::string& link);
 
 // --listen values ([udp:|tcp:]HOST:PORT), or `fallback` when none; throws on a bad one.
 std::vector<sip::ListenSpec> parse_listen(const std::vector<std::string>& specs, const std::string& fallback);

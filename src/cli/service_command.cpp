@@ -13,7 +13,8 @@ namespace {
 struct ServiceArgs {
   std::string config_file;
   std::vector<std::string> sip, devices;
-  std::string identity, proxy, password, default_device, conference_server, api_socket, api_tcp, token_file;
+  std::string identity, proxy, password, default_device, tel_gateway, conference_server, api_socket, api_tcp, token_file, web_api,
+      origins_file;
   bool register_at_proxy = false;
 };
 
@@ -30,10 +31,14 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
   cmd->add_option("--password", a->password, "digest password for the identity");
   cmd->add_option("--device", a->devices, "ID=SIP-URI[;mode=transfer]: a SIP device (repeatable)");
   cmd->add_option("--default-device", a->default_device, "device used when a request names none");
+  cmd->add_option("--tel-gateway", a->tel_gateway, "HOST[:PORT] of the SIP gateway tel: numbers go to");
   cmd->add_option("--conference-server", a->conference_server, "HOST[:PORT] for ad-hoc conferences (default 127.0.0.1:5080)");
   cmd->add_option("--api-socket", a->api_socket, "Unix socket of the API (default $XDG_RUNTIME_DIR/confab/service.sock)");
   cmd->add_option("--api-tcp", a->api_tcp, "HOST:PORT of the token-protected TCP API, or off (default 127.0.0.1:5065)");
   cmd->add_option("--token-file", a->token_file, "where the TCP token is written (default $XDG_RUNTIME_DIR/confab/token)");
+  cmd->add_option("--web-api", a->web_api, "HOST:PORT of the WebSocket API and device chooser page, or off "
+                                           "(default 127.0.0.1:5066)");
+  cmd->add_option("--origins-file", a->origins_file, "approved web origins (default ~/.config/confab/approved-origins)");
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
       base::init_logging("service", global.log_level);
@@ -63,10 +68,13 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
       set(a->proxy, c.proxy);
       set(a->password, c.password);
       set(a->default_device, c.default_device);
+      set(a->tel_gateway, c.tel_gateway);
       set(a->conference_server, c.conference_server);
       set(a->api_socket, c.api_socket);
       set(a->api_tcp, c.api_tcp);
       set(a->token_file, c.token_file);
+      set(a->web_api, c.web_api);
+      set(a->origins_file, c.origins_file);
       if (a->register_at_proxy) c.register_at_proxy = true;
       sip::EventLoop loop;
       service::ClientService service(loop, c);

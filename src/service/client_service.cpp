@@ -11,6 +11,7 @@
 
 #include "service/third_party_call.h"
 #include "service/transfer_call.h"
+#include "service/web_api.h"
 #include "sip/uri.h"
 
 namespace confab::service {
@@ -55,6 +56,23 @@ bool same_server(const std::string& a, const std::string& b) {
   return strcasecmp(ua->host().c_str(), ub->host().c_str()) == 0 && ua->port_or_default() == ub->port_or_default();
 }
 
+// sip:/sips: URIs as they are; tel: numbers through the configured gateway.
+std::string resolve_target(const std::string& target, const std::string& tel_gateway, std::string& error) {
+  if (is_sip_uri(target)) return target;
+  if (target.rfind("tel:", 0) == 0) {
+    std::string digits;
+    for (char c : target.substr(4, target.find(';') - 4)) {
+      if (isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '*' || c == '#') digits += c;
+      else if (c != '-' && c != '.' && c != '(' && c != ')') digits.clear(), digits += '!';
+    }
+    if (digits.empty() || digits.find('!') != std::string::npos) return error = "'" + target + "' is not a telephone number", "";
+    if (tel_gateway.empty()) return error = "tel: targets need tel_gateway in service.toml", "";
+    return "sip:" + digits + "@" + tel_gateway + ";user=phone";
+  }
+  error = "id must be a sip:, sips: or tel: URI, not '" + target + "'";
+  return "";
+}
+
 std::string random_hex(int digits) {
   std::random_device rd;
   std::string out;
@@ -65,7 +83,11 @@ std::string random_hex(int digits) {
 
 }  // namespace
 
-ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config) : loop_(loop), config_(std::move(config)) {
+ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config)
+    : loop_(loop),
+      config_(std::move(config)),
+      origins_(config_.origins_file.empty() ? config_dir() + "/approved-origins" : config_.origins_file),
+      dialog_(loop) {
   for (auto& d : config_.devices) {
     if (devices_.count(d.id)) throw std::runtime_error("device " + d.id + " is configured twice");
     devices_[d.id] = DeviceFactory::instance().make(d);
@@ -108,6 +130,20 @@ ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config) : loop_
     api.token = token_;
   }
   api_ = std::make_unique<ApiServer>(loop_, api, *this);
+  if (!config_.web_api.empty() && config_.web_api != "off") {
+    auto colon = config_.web_api.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("web_api must be HOST:PORT, not " + config_.web_api);
+    web_ = WebApi::create(loop_, *this, origins_, config_.web_api.substr(0, colon),
+                          static_cast<uint16_t>(std::atoi(config_.web_api.c_str() + colon + 1)), random_hex(32),
+                          [this](const std::string& origin) {
+                            loop_.post([this, origin] {
+                              publish("choices", api::ApiMessage("ApprovalRequest").set("origin", origin));
+                            });
+                          });
+    // The chooser's address with its key, for `confab chooser` (user-only, like the token).
+    std::string path = runtime_dir() + "/chooser-url";
+    write_private_file(path, web_->chooser_url() + "\n");
+  }
   add_builtin_commands(*this);
 }
 
@@ -115,6 +151,10 @@ ClientService::~ClientService() { shutdown(); }
 
 void ClientService::start() {
   api_->start();
+  if (web_) {
+    web_->start();
+    spdlog::info("device chooser: {}", web_->chooser_url());
+  }
   spdlog::info("service {} on {} (API: {}{}{})", config_.identity, ua_->contact(), config_.api_socket,
                api_->tcp_port() ? ", tcp 127.0.0.1:" + std::to_string(api_->tcp_port()) : "",
                devices_.empty() ? "" : ", " + std::to_string(devices_.size()) + " devices");
@@ -123,12 +163,16 @@ void ClientService::start() {
 void ClientService::shutdown() {
   if (!ua_) return;
   if (api_) api_->stop();
+  if (web_) web_->stop();
+  for (auto& [id, c] : choices_) c.reply.error(503, "the service is shutting down");
+  choices_.clear();
   for (auto& [id, w] : rosters_) w.reset();
   rosters_.clear();
   calls_.clear();  // hangs up what is left
   registration_.reset();
   ua_->shutdown();
   api_.reset();
+  web_.reset();
   ua_.reset();
 }
 
@@ -193,8 +237,11 @@ api::ApiMessage ClientService::describe(const ServiceCall& call, std::string_vie
   return m;
 }
 
-void ClientService::place_call(const JoinRequest& request, CallPlaced done) {
-  if (!is_sip_uri(request.target)) return done(400, "id must be a sip: or sips: URI, not '" + request.target + "'", {});
+void ClientService::place_call(const JoinRequest& original, CallPlaced done) {
+  std::string error;
+  JoinRequest request = original;
+  request.target = resolve_target(original.target, config_.tel_gateway, error);
+  if (request.target.empty()) return done(400, error, {});
   std::string dev = request.device.empty() ? config_.default_device : request.device;
   if (dev.empty()) return done(409, "no device: name one with <Use dev=\"..\"/> or set default_device", {});
   std::unique_ptr<Device> adhoc;
@@ -236,8 +283,9 @@ void ClientService::join(const JoinRequest& request, const Reply& reply) {
   });
 }
 
-void ClientService::same_device_join(const std::string& target, const Reply& reply) {
-  if (!is_sip_uri(target)) return reply.error(400, "id must be a sip: or sips: URI, not '" + target + "'");
+void ClientService::same_device_join(const std::string& original, const Reply& reply) {
+  std::string error, target = resolve_target(original, config_.tel_gateway, error);
+  if (target.empty()) return reply.error(400, error);
   auto* call = current_call();
   if (!call) return join({target, "", CallMode::Loop}, reply);  // nothing to move: as ExternalJoin
   bool replaces = same_server(call->target_uri(), target);
@@ -285,6 +333,92 @@ void ClientService::invite(const std::vector<std::string>& uris, const Reply& re
                add_all(*call, true);
              });
 }
+
+bool ClientService::has_subscriber(const std::string& kind) const {
+  for (auto& [id, c] : clients_)
+    if (c.events.count(kind)) return true;
+  return false;
+}
+
+void ClientService::external_join(const std::string& target, const Reply& reply) {
+  std::string error;
+  if (resolve_target(target, config_.tel_gateway, error).empty()) return reply.error(400, error);
+  if (devices_.empty() && config_.default_device.empty())
+    return reply.error(409, "no device to choose from: configure devices in service.toml");
+  if (has_subscriber("choices")) {  // a chooser page is open: ask there
+    std::string id = "k" + std::to_string(next_choice_++);
+    auto timer = std::make_unique<sip::Timer>(loop_);
+    timer->once(std::chrono::seconds(config_.choice_timeout_s), [this, id] {
+      auto it = choices_.find(id);
+      if (it == choices_.end()) return;
+      it->second.reply.error(408, "no device chosen in time");
+      finish_choice(id, "timeout");
+    });
+    choices_.emplace(id, PendingChoice{target, reply, std::move(timer)});
+    api::ApiMessage ask("ChoiceRequest");
+    ask.set("choice", id).set("target", target).set("from", reply.connection()->peer());
+    ask.add(devices());
+    publish("choices", ask);
+    spdlog::info("service: join {} waits for the user's choice {}", target, id);
+    return;
+  }
+  if (DesktopDialog::available() && !devices_.empty()) {
+    std::vector<std::pair<std::string, std::string>> list;
+    for (auto& [id, d] : devices_) list.emplace_back(id, d->name());
+    bool asked = dialog_.ask(target, list, [this, target, reply](const std::string& device) {
+      if (device.empty()) return reply.error(603, "the user declined");
+      if (!devices_.count(device)) return reply.error(500, "the dialog returned an unknown device '" + device + "'");
+      join({target, device, std::nullopt}, reply);
+    });
+    if (asked) return;
+  }
+  if (config_.default_device.empty())
+    return reply.error(409, "no device chosen: open the device chooser (confab chooser) or set default_device");
+  join({target, "", std::nullopt}, reply);
+}
+
+void ClientService::choose(const std::string& choice, const std::string& device, const Reply& reply) {
+  auto it = choices_.find(choice);
+  if (it == choices_.end()) return reply.error(404, "no pending choice " + choice);
+  if (!device.empty() && !devices_.count(device) && !is_sip_uri(device))
+    return reply.error(404, "unknown device '" + device + "'");
+  auto pending = std::move(it->second);
+  if (device.empty()) {
+    pending.reply.error(603, "the user declined");
+    finish_choice(choice, "declined");
+  } else {
+    join({pending.target, device, std::nullopt}, pending.reply);
+    finish_choice(choice, "chosen");
+  }
+  reply.ok(device.empty() ? "declined" : "chosen", {{"choice", choice}});
+}
+
+void ClientService::finish_choice(const std::string& choice, const std::string& outcome) {
+  choices_.erase(choice);
+  publish("choices", api::ApiMessage("ChoiceDone").set("choice", choice).set("outcome", outcome));
+}
+
+void ClientService::approve_origin(const std::string& origin, bool yes, const Reply& reply) {
+  if (!origins_.approve(origin, yes))
+    return reply.error(400, "'" + origin + "' is not a web origin (scheme://host[:port])");
+  spdlog::info("service: web origin {} {}", origin, yes ? "approved" : "refused");
+  publish("choices", api::ApiMessage("ApprovalDone").set("origin", origin).set("approved", yes ? "true" : "false"));
+  reply.ok(yes ? "approved" : "revoked", {{"origin", origin}});
+}
+
+api::ApiMessage ClientService::state() const {
+  api::ApiMessage s("State");
+  s.add(devices());
+  s.add(calls());
+  for (auto& [id, c] : choices_)
+    s.add(api::ApiMessage("ChoiceRequest").set("choice", id).set("target", c.target).set("from", c.reply.connection()->peer()));
+  for (auto& o : origins_.pending_list()) s.add(api::ApiMessage("ApprovalRequest").set("origin", o));
+  for (auto& o : origins_.approved_list()) s.add(api::ApiMessage("Approved").set("origin", o));
+  for (auto& [id, w] : rosters_) s.add(w->snapshot());
+  return s;
+}
+
+std::string ClientService::chooser_url() const { return web_ ? web_->chooser_url() : std::string(); }
 
 void ClientService::hangup(const std::string& call_id, const Reply& reply) {
   std::string id = call_id.empty() ? current_ : call_id;

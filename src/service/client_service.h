@@ -16,7 +16,9 @@
 
 #include "api/api_message.h"
 #include "service/api_server.h"
+#include "service/desktop_dialog.h"
 #include "service/device.h"
+#include "service/origin_policy.h"
 #include "service/roster_watch.h"
 #include "service/service_call.h"
 #include "service/service_config.h"
@@ -66,6 +68,16 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
     std::optional<CallMode> mode;  // default: the device's
   };
   void join(const JoinRequest& request, const Reply& reply);
+  // Asks the user which device (the chooser page if one is open, else a desktop
+  // dialog, else the default device), then joins as Join does.
+  void external_join(const std::string& target, const Reply& reply);
+  // The user's answer to a pending ExternalJoin: a device, or "" to decline.
+  void choose(const std::string& choice, const std::string& device, const Reply& reply);
+  // Approves (or revokes) a web origin for the WebSocket API.
+  void approve_origin(const std::string& origin, bool yes, const Reply& reply);
+  // Everything the chooser page shows: devices, calls, pending choices and approvals, rosters.
+  api::ApiMessage state() const;
+  std::string chooser_url() const;
   // Moves the current loop-mode call to `target` without the device hanging up.
   void same_device_join(const std::string& target, const Reply& reply);
   // RFC 4579: asks the current conference to add `uris`; with no current call, an ad-hoc one first.
@@ -97,6 +109,8 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   ThirdPartyCall* current_call() const;
   api::ApiMessage describe(const ServiceCall& call, std::string_view state) const;
   void watch_roster(ThirdPartyCall& call);
+  bool has_subscriber(const std::string& kind) const;
+  void finish_choice(const std::string& choice, const std::string& outcome);
 
   sip::EventLoop& loop_;
   ServiceConfig config_;
@@ -105,6 +119,16 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   std::unique_ptr<sip::Registration> registration_;
   std::string token_;
   std::unique_ptr<ApiServer> api_;
+  OriginPolicy origins_;
+  std::shared_ptr<class WebApi> web_;
+  DesktopDialog dialog_;
+  struct PendingChoice {
+    std::string target;
+    Reply reply;
+    std::unique_ptr<sip::Timer> timeout;
+  };
+  std::map<std::string, PendingChoice> choices_;  // ExternalJoins waiting for the user, by choice id
+  uint64_t next_choice_ = 1;
   std::map<std::string, Command> commands_;
   std::map<std::string, std::unique_ptr<ServiceCall>> calls_;  // by call id
   std::map<std::string, std::unique_ptr<RosterWatch>> rosters_;  // by call id (loop mode)

@@ -41,13 +41,26 @@ void add_builtin_commands(ClientService& service) {
     service.join(r, reply);
   });
 
-  // The device chooser is not built yet: the default device answers (docs/api.md).
   service.add_command("ExternalJoin", [&service](const api::ApiMessage& m, const Reply& reply) {
-    ClientService::JoinRequest r;
-    if (!required(m, "id", reply, r.target)) return;
-    if (service.config().default_device.empty())
-      return reply.error(409, "no device chosen: set default_device (the device chooser page is not available yet)");
-    service.join(r, reply);
+    std::string target;
+    if (required(m, "id", reply, target)) service.external_join(target, reply);
+  });
+
+  service.add_command("Choose", [&service](const api::ApiMessage& m, const Reply& reply) {
+    std::string choice, dev;
+    if (!required(m, "choice", reply, choice)) return;
+    bool decline = m.attr("decline") == "true";
+    if (!decline && !required(m, "dev", reply, dev)) return;
+    service.choose(choice, decline ? "" : dev, reply);
+  });
+
+  service.add_command("Approve", [&service](const api::ApiMessage& m, const Reply& reply) {
+    std::string origin;
+    if (required(m, "origin", reply, origin)) service.approve_origin(origin, m.attr("revoke") != "true", reply);
+  });
+
+  service.add_command("State", [&service](const api::ApiMessage&, const Reply& reply) {
+    reply.ok("OK", {}, {service.state()});
   });
 
   service.add_command("SameDeviceJoin", [&service](const api::ApiMessage& m, const Reply& reply) {
@@ -83,7 +96,8 @@ void add_builtin_commands(ClientService& service) {
     std::set<std::string> events;
     std::istringstream words(m.attr("events"));
     for (std::string w; words >> w;) {
-      if (w != "calls" && w != "roster") return reply.error(400, "unknown event kind '" + w + "' (calls, roster)");
+      if (w != "calls" && w != "roster" && w != "choices")
+        return reply.error(400, "unknown event kind '" + w + "' (calls, roster, choices)");
       events.insert(w);
     }
     service.subscribe(reply.connection(), events);

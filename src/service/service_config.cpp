@@ -44,9 +44,16 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
       str("password", c.password);
       str("conference_server", c.conference_server);
       str("default_device", c.default_device);
+      str("tel_gateway", c.tel_gateway);
       str("api_socket", c.api_socket);
       str("api_tcp", c.api_tcp);
       str("token_file", c.token_file);
+      str("web_api", c.web_api);
+      str("origins_file", c.origins_file);
+      if (auto v = t["choice_timeout_s"].value<int64_t>()) {
+        if (*v <= 0) throw std::runtime_error("service.choice_timeout_s must be positive");
+        c.choice_timeout_s = static_cast<unsigned>(*v);
+      }
       if (auto v = t["register"].value<bool>()) c.register_at_proxy = *v;
     }
     if (auto* devices = root["devices"].as_table()) {
@@ -73,11 +80,22 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
   }
 }
 
-std::string default_config_path() {
+namespace {
+std::string config_base() {
   const char* xdg = std::getenv("XDG_CONFIG_HOME");
   const char* home = std::getenv("HOME");
-  std::string base = xdg && *xdg ? xdg : std::string(home ? home : "") + "/.config";
-  return base + "/confab/service.toml";
+  return (xdg && *xdg ? std::string(xdg) : std::string(home ? home : "") + "/.config") + "/confab";
+}
+}  // namespace
+
+std::string default_config_path() { return config_base() + "/service.toml"; }
+
+std::string config_dir() {
+  std::string dir = config_base();
+  std::string parent = dir.substr(0, dir.rfind('/'));
+  ::mkdir(parent.c_str(), 0700);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw std::runtime_error("cannot create " + dir);
+  return dir;
 }
 
 std::string runtime_dir() {
@@ -94,15 +112,18 @@ std::string write_token_file(const std::string& path) {
   std::random_device rd;  // the kernel's random source
   std::ostringstream token;
   for (int i = 0; i < 4; ++i) token << std::hex << std::uniform_int_distribution<uint64_t>()(rd);
+  write_private_file(path, token.str() + "\n");
+  return token.str();
+}
+
+void write_private_file(const std::string& path, const std::string& text) {
   std::string tmp = path + ".new";
   ::unlink(tmp.c_str());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("cannot write " + tmp);
-  std::string text = token.str() + "\n";
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path);
-  return token.str();
 }
 
 std::string read_token_file(const std::string& path) {

@@ -19,10 +19,14 @@ struct ServiceConfig {
   std::string password;                     // for digest challenges
   std::string conference_server = "127.0.0.1:5080";  // ad-hoc conferences: sip:<user>-<random>@this
   std::string default_device;               // used when a request names none
+  std::string tel_gateway;                  // HOST[:PORT] that tel: targets go to (sip:<digits>@it;user=phone)
   std::vector<DeviceConfig> devices;
   std::string api_socket;  // default <runtime dir>/service.sock
   std::string api_tcp = "127.0.0.1:5065";  // "" or "off": no TCP API
   std::string token_file;  // default <runtime dir>/token
+  std::string web_api = "127.0.0.1:5066";  // WebSocket API and device chooser page; "" or "off": none
+  std::string origins_file;  // approved web origins; default ~/.config/confab/approved-origins
+  unsigned choice_timeout_s = 120;  // how long an ExternalJoin waits for the user to pick a device
   unsigned transaction_timeout_ms = 32000;
 };
 
@@ -31,12 +35,16 @@ struct ServiceConfig {
 void load_service_config(const std::string& path, ServiceConfig& config);
 // ~/.config/confab/service.toml (XDG_CONFIG_HOME honoured).
 std::string default_config_path();
+// The directory of the files above (~/.config/confab), created 0700 if missing.
+std::string config_dir();
 
 // $XDG_RUNTIME_DIR/confab, else /tmp/confab-<uid>: created 0700 if missing;
 // throws if it exists but is not a directory owned by us with no group/other access.
 std::string runtime_dir();
 // Writes a fresh random token to `path` (mode 0600, replacing any old one) and returns it.
 std::string write_token_file(const std::string& path);
+// Writes `text` to `path` readable by us only (replacing it).
+void write_private_file(const std::string& path, const std::string& text);
 // The token in `path`; throws if missing or readable by others.
 std::string read_token_file(const std::string& path);
 

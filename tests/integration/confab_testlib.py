@@ -565,19 +565,21 @@ class ApiClient:
 class Service(Proc):
     """`confab service` with its runtime files (socket, token) under tmp_path."""
 
-    def __init__(self, tmp_path, sip_port=5062, devices=(), default_device=None, api_tcp=None, extra=(),
-                 name="service", binary=None):
+    def __init__(self, tmp_path, sip_port=5062, devices=(), default_device=None, api_tcp=None, web_api=None, extra=(),
+                 name="service", binary=None, env=None):
         self.runtime = Path(tmp_path) / f"{name}-run"
         self.runtime.mkdir(mode=0o700, exist_ok=True)
         self.socket = self.runtime / "confab" / "service.sock"
         self.sip_port = sip_port
         args = [binary or CONFAB, "service", "--sip", f"127.0.0.1:{sip_port}",
-                "--identity", f"sip:alice@127.0.0.1:{sip_port}", "--api-tcp", api_tcp or "off"]
+                "--identity", f"sip:alice@127.0.0.1:{sip_port}", "--api-tcp", api_tcp or "off",
+                "--web-api", web_api or "off", "--origins-file", str(self.runtime / "approved-origins")]
         for d in devices:
             args += ["--device", d]
         if default_device:
             args += ["--default-device", default_device]
-        env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime))
+        env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime), XDG_CONFIG_HOME=str(self.runtime / "config"),
+                   **(env or {}))
         self.env = env
         assert not port_is_bound(sip_port), f"port {sip_port} is already in use"
         super().__init__([*args, *extra], Path(tmp_path) / f"{name}.log", env=env)
@@ -586,6 +588,9 @@ class Service(Proc):
 
     def client(self):
         return ApiClient(self.socket)
+
+    def chooser_url(self):
+        return (self.runtime / "confab" / "chooser-url").read_text().strip()
 
     def cli(self, *args, timeout=30):
         """Runs a `confab` client command against this service: (exit code, stdout, stderr)."""

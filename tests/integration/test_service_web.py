@@ -1,0 +1,176 @@
+"""confab service's web side and device choice: ExternalJoin through `confab open`
+answered on the chooser page in headless Chromium (playwright-core), the default
+device, a desktop dialog, web origin approval for the WebSocket API, and the
+guards of the web side (key, Host, Origin, framing)."""
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from confab_testlib import Conference, Mixer, Phone, Proc, Service, start, stop_all, wait_for
+
+CONF = "127.0.0.1:5080"
+WEB = 5066
+BROWSER = Path(__file__).resolve().parent.parent / "browser"
+
+
+def drive(*args, timeout=60):
+    r = subprocess.run(["node", str(BROWSER / "drive.mjs"), *args], capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout + r.stderr
+
+
+def http_get(path, host=f"127.0.0.1:{WEB}", headers=()):
+    """(status line, raw response) of one HTTP/1.1 request to the web side."""
+    with socket.create_connection(("127.0.0.1", WEB), timeout=5) as s:
+        extra = "".join(f"{h}\r\n" for h in headers)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    text = data.decode(errors="replace")
+    return text.split("\r\n", 1)[0], text
+
+
+def ws_upgrade(path="/api", origin=None, host=f"127.0.0.1:{WEB}"):
+    headers = ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+               "Sec-WebSocket-Version: 13"]
+    if origin:
+        headers.append(f"Origin: {origin}")
+    with socket.create_connection(("127.0.0.1", WEB), timeout=5) as s:
+        s.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\n" + "".join(h + "\r\n" for h in headers) + "\r\n").encode())
+        return s.recv(4096).decode(errors="replace")
+
+
+@pytest.fixture
+def room(tmp_path):
+    """A mixer, a conference server and one phone in room1."""
+    procs = []
+    start(procs, Mixer(tmp_path))
+    conf = start(procs, Conference(tmp_path))
+    start(procs, Phone(tmp_path, "a", 5172, "--dial", f"sip:room1@{CONF}"))
+    yield conf, procs
+    stop_all(*reversed(procs))
+
+
+def participants(conf, room_id="room1"):
+    return [p["contact"] for p in conf.conferences().get(room_id, {}).get("participants", [])]
+
+
+def test_confab_open_asks_on_the_chooser_page_in_chromium(tmp_path, room):
+    conf, procs = room
+    desk = start(procs, Phone(tmp_path, "desk", 5176, "--auto-answer"))
+    spare = start(procs, Phone(tmp_path, "spare", 5178, "--auto-answer"))
+    svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176", "spare=sip:spare@127.0.0.1:5178"],
+                               default_device="spare", web_api=f"127.0.0.1:{WEB}"))
+    url = svc.chooser_url()
+    assert url.startswith(f"http://127.0.0.1:{WEB}/?key=") and len(url.split("key=")[1]) >= 32
+    assert stat.S_IMODE(os.stat(svc.runtime / "confab" / "chooser-url").st_mode) == 0o600
+    rc, out, _ = svc.cli("chooser")
+    assert rc == 0 and out.strip() == url
+    page = subprocess.Popen(["node", str(BROWSER / "drive.mjs"), "choose", url, "desk"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(3)  # the page is open and subscribed: the user is asked there, not the default device
+        rc, out, err = svc.cli("open", f"sip:room1@{CONF}", timeout=60)
+        assert rc == 0 and 'device="desk"' in out, out + err
+        log = page.communicate(timeout=30)[0]
+    finally:
+        page.kill()
+    assert page.returncode == 0, log
+    assert f"join request for sip:room1@{CONF}" in log and "chosen desk" in log, log
+    wait_for(lambda: len(participants(conf)) == 2, what="the chosen device joined")
+    assert desk.wait_event("media") and not [e for e in spare.events() if e.get("event") == "incoming"]
+
+
+def test_external_join_uses_the_default_device_or_says_why_not(tmp_path, room):
+    conf, procs = room
+    desk = start(procs, Phone(tmp_path, "desk", 5176, "--auto-answer"))
+    svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176"], default_device="desk"))
+    c = svc.client()
+    r = c.call(f'<ExternalJoin id="sip:room1@{CONF}"/>')
+    assert r.get("status") == "ok" and r.get("device") == "desk", r.attrib
+    desk.wait_event("media")
+    assert c.call("<Hangup/>").get("status") == "ok"
+    svc.stop()
+    procs.remove(svc)
+    # No default device and no way to ask: a clear error.
+    bare = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176"], name="bare"))
+    r = bare.client().call(f'<ExternalJoin id="sip:room1@{CONF}"/>')
+    assert r.get("code") == "409" and "chooser" in r.get("reason"), r.attrib
+    rc, out, err = bare.cli("open", "mailto:someone@example.com")
+    assert rc == 2 and "not a sip:" in err
+    rc, out, err = bare.cli("open", "tel:+1-555-0100")
+    assert rc == 1 and "tel_gateway" in out, out + err
+
+
+def test_a_chooser_page_client_can_decline_and_choices_time_out(tmp_path, room):
+    conf, procs = room
+    svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176"], extra=[]))
+    page = svc.client()
+    assert page.call('<Subscribe events="choices"/>').get("status") == "ok"
+    app = svc.client()
+    app.send(f'<ExternalJoin id="sip:room1@{CONF}" tag="ask"/>')
+    ask = page.next(5)
+    assert ask is not None and ask.tag == "ChoiceRequest" and ask.get("target") == f"sip:room1@{CONF}", ask
+    assert [d.get("id") for d in ask.find("Devices")] == ["desk"]
+    state = page.call("<State/>").find("State")
+    assert [x.get("choice") for x in state.findall("ChoiceRequest")] == [ask.get("choice")]
+    assert page.call(f'<Choose choice="{ask.get("choice")}" decline="true"/>').get("status") == "ok"
+    r = app.next(5)
+    assert r.tag == "Result" and r.get("tag") == "ask" and r.get("code") == "603", r.attrib
+    assert page.call('<Choose choice="k99" dev="desk"/>').get("code") == "404"
+
+
+def test_a_desktop_dialog_chooses_when_a_display_is_present(tmp_path, room):
+    conf, procs = room
+    desk = start(procs, Phone(tmp_path, "desk", 5176, "--auto-answer"))
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "zenity").write_text('#!/bin/sh\necho "$@" > "$(dirname "$0")/args"\necho desk\n')
+    (fake / "zenity").chmod(0o755)
+    svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176", "other=sip:o@127.0.0.1:5999"],
+                               env={"DISPLAY": ":99", "PATH": f"{fake}:{os.environ['PATH']}"}))
+    r = svc.client().call(f'<ExternalJoin id="sip:room1@{CONF}"/>')
+    assert r.get("status") == "ok" and r.get("device") == "desk", r.attrib
+    args = (fake / "args").read_text()
+    assert f"Join sip:room1@{CONF} on which device?" in args and "desk" in args and "other" in args, args
+    desk.wait_event("media")
+
+
+def test_web_origins_must_be_approved_and_the_web_side_is_guarded(tmp_path):
+    procs = []
+    try:
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176"], web_api=f"127.0.0.1:{WEB}"))
+        url = svc.chooser_url()
+        key = url.split("key=")[1]
+        status, text = http_get(f"/?key={key}")
+        assert status.endswith("200 OK") and "X-Frame-Options: DENY" in text and "Confab" in text, status
+        assert http_get("/")[0].endswith("403 Forbidden")
+        assert http_get(f"/?key={key}", host="evil.example:5066")[0].endswith("403 Forbidden")  # DNS rebinding
+        assert " 403 " in ws_upgrade(origin="http://evil.example")
+        assert " 403 " in ws_upgrade()  # no Origin: programs use the socket or TCP
+        assert " 403 " in ws_upgrade(origin=f"http://127.0.0.1:{WEB}")  # our own page needs its key
+        assert " 101 " in ws_upgrade(path=f"/api?key={key}", origin=f"http://127.0.0.1:{WEB}")
+        # A page from another origin: refused until the user approves it on the chooser page.
+        site = tmp_path / "site"
+        site.mkdir()
+        shutil.copy(BROWSER / "app.html", site / "index.html")
+        start(procs, Proc(["/usr/bin/python3", "-m", "http.server", "5077", "--bind", "127.0.0.1", "-d", str(site)],
+                          tmp_path / "site.log"))
+        wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", 5077)) == 0, what="test web site")
+        rc, log = drive("approve", url, "http://127.0.0.1:5077/")
+        assert rc == 0, log
+        assert "app refused" in log and '"type":"Devices"' in log and '"id":"desk"' in log, log
+        assert (svc.runtime / "approved-origins").read_text().split() == ["http://127.0.0.1:5077"]
+        rc, out, _ = svc.cli("approve", "--revoke", "http://127.0.0.1:5077")
+        assert rc == 0
+        assert " 403 " in ws_upgrade(origin="http://127.0.0.1:5077")
+        rc, out, _ = svc.cli("approve", "javascript:alert(1)")
+        assert rc == 1 and 'code="400"' in out
+    finally:
+        stop_all(*reversed(procs))
