@@ -1,8 +1,11 @@
 // confab demo: every part on loopback, with instructions for trying it.
-// Today: the proxy/registrar, the conference server and the mixer in this
-// process; three phones (child processes) with different tones join the ad-hoc
-// conference sip:demo@conference.confab.local through the proxy, a fourth
-// watches its roster (RFC 4575); it prints what each hears and the roster.
+// The proxy/registrar, the conference server, the mixer and the client service
+// run in this process; phones are child processes. Three phones with different
+// tones join the ad-hoc conference sip:demo@conference.confab.local through the
+// proxy, a fourth watches its roster (RFC 4575); it prints what each hears and
+// the roster. Then the service puts "you" into that conference on your desk
+// phone (Join), moves the call to sip:lobby@... without hanging up
+// (SameDeviceJoin), and prints the roster events and what the desk phone hears.
 #include <fcntl.h>
 #include <signal.h>
 #include <linux/close_range.h>
@@ -24,7 +27,9 @@
 #include "conference/conference_server.h"
 #include "media/wav.h"
 #include "mixer/mixer_server.h"
+#include "api/api_client.h"
 #include "proxy/proxy_server.h"
+#include "service/client_service.h"
 #include "sip/event_loop.h"
 
 namespace confab::cli {
@@ -84,17 +89,24 @@ struct ChildPhone {
   std::string recording;
 };
 
-// A phone that dials `target` (or, with `watch`, subscribes to its roster) through `proxy`.
+enum class PhoneRole { Dial, Watch, Answer };
+
+// A phone that dials `target`, subscribes to its roster, or waits for calls (a device), through `proxy`.
 ChildPhone spawn_phone(const std::string& name, double tone, uint16_t port, const std::string& target,
-                       const std::string& proxy, const std::filesystem::path& dir, bool watch = false) {
+                       const std::string& proxy, const std::filesystem::path& dir, PhoneRole role = PhoneRole::Dial) {
   ChildPhone p{-1, name, tone, (dir / (name + ".wav")).string()};
   std::string log = (dir / (name + ".log")).string();
   std::vector<std::string> args = {"/proc/self/exe", "phone", "--listen", "127.0.0.1:" + std::to_string(port),
                                    "--tone", std::to_string(static_cast<int>(tone)), "--volume", "0.2",
-                                   watch ? "--subscribe" : "--dial", target, "--record", p.recording,
-                                   "--proxy", proxy, "--from", "sip:" + name + "@confab.local",
+                                   "--record", p.recording, "--proxy", proxy, "--from", "sip:" + name + "@confab.local",
                                    "--rtp-ports", std::to_string(30000 + port % 100 * 40) + "-" +
                                                       std::to_string(30039 + port % 100 * 40)};
+  if (role == PhoneRole::Answer) {
+    args.push_back("--auto-answer");
+  } else {
+    args.push_back(role == PhoneRole::Watch ? "--subscribe" : "--dial");
+    args.push_back(target);
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -113,6 +125,9 @@ ChildPhone spawn_phone(const std::string& name, double tone, uint16_t port, cons
   return p;
 }
 
+// What `p` hears now: "440 Hz yes (-12 dB)  660 Hz no (-70 dB) ...".
+std::string hearing(const ChildPhone& p, const std::vector<double>& tones);
+
 // Level (dB of full scale) of `freq` in the last second of a 16 kHz recording.
 double level_db(const std::vector<int16_t>& x, double freq) {
   const int rate = 16000;
@@ -125,6 +140,40 @@ double level_db(const std::vector<int16_t>& x, double freq) {
   }
   double amp = n ? 2 * std::sqrt(c * c + s * s) / static_cast<double>(n) / 32768.0 : 0;
   return 20 * std::log10(std::max(amp, 1e-9));
+}
+
+std::string hearing(const ChildPhone& p, const std::vector<double>& tones) {
+  std::vector<int16_t> heard;
+  try {
+    heard = media::read_wav(p.recording, 16000);
+  } catch (const std::exception& e) {
+    return std::string(" no recording yet (") + e.what() + ")";
+  }
+  std::string out;
+  for (double f : tones) {
+    double db = level_db(heard, f);
+    out += "  " + std::to_string(static_cast<int>(f)) + " Hz " + (db > -35 ? "yes" : "no ") + " (" +
+           std::to_string(static_cast<int>(db)) + " dB)";
+  }
+  return out;
+}
+
+// Prints the API events that arrived (calls and roster), briefly.
+void print_events(api::ApiClient& client, std::chrono::milliseconds for_how_long) {
+  auto until = std::chrono::steady_clock::now() + for_how_long;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    auto m = client.next(left);
+    if (!m) return;
+    if (m->name == "Call") {
+      std::cout << "    call " << m->attr("id") << " " << m->attr("state") << " " << m->attr("target") << "\n";
+    } else if (m->name == "Roster") {
+      std::cout << "    roster " << m->attr("conference") << ":";
+      for (auto& c : m->children) std::cout << " " << (c.name == "Joined" ? "+" : "-") << c.attr("uri");
+      std::cout << "\n";
+    }
+  }
 }
 
 // The last roster line the watcher phone printed (event=roster ... members=...).
@@ -184,7 +233,7 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
   std::vector<ChildPhone> phones = {spawn_phone("alice", 440, 5172, room, via, dir),
                                     spawn_phone("bob", 660, 5174, room, via, dir),
                                     spawn_phone("carol", 880, 5176, room, via, dir)};
-  ChildPhone watcher = spawn_phone("watcher", 0, 5178, room, via, dir, true);
+  ChildPhone watcher = spawn_phone("watcher", 0, 5178, room, via, dir, PhoneRole::Watch);
   std::cout << "\nConfab demo is running on loopback (Ctrl-C to stop). Files: " << dir.string() << "\n\n"
             << "  proxy/registrar    sip:" << proxy_addr << " (UDP+TCP), domain confab.local; "
             << kConferenceDomain << " -> the conference server\n"
@@ -195,24 +244,56 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
             << " through the proxy\n\n"
             << "Listening for 4 seconds..." << std::endl;
   std::this_thread::sleep_for(std::chrono::seconds(4));
-  for (auto& p : phones) {
-    std::vector<int16_t> heard;
-    try {
-      heard = media::read_wav(p.recording, 16000);
-    } catch (const std::exception& e) {
-      std::cout << "  " << p.name << ": no recording yet (" << e.what() << ")\n";
-      continue;
-    }
-    std::cout << "  " << p.name << " (sends " << p.tone << " Hz) hears:";
-    for (auto& q : phones) {
-      double db = level_db(heard, q.tone);
-      std::cout << "  " << q.tone << " Hz " << (db > -35 ? "yes" : "no ") << " (" << static_cast<int>(db) << " dB)";
-    }
-    std::cout << "\n";
-  }
+  std::vector<double> tones;
+  for (auto& p : phones) tones.push_back(p.tone);
+  for (auto& p : phones) std::cout << "  " << p.name << " (sends " << p.tone << " Hz) hears:" << hearing(p, tones) << "\n";
   std::cout << "\nEach phone hears the other two and not itself (N-1 mixing).\n"
             << "Roster of " << room << " as the conference event package (RFC 4575) reports it:\n  "
-            << last_roster(dir / "watcher.log") << "\n\n"
+            << last_roster(dir / "watcher.log") << "\n\n";
+
+  // The client service: "you" (sip:you@confab.local) with two phones as devices.
+  std::string lobby = std::string("sip:lobby@") + kConferenceDomain;
+  phones.push_back(spawn_phone("dave", 1100, 5184, lobby, via, dir));
+  ChildPhone desk = spawn_phone("desk", 1320, 5180, "", via, dir, PhoneRole::Answer);
+  ChildPhone laptop = spawn_phone("laptop", 1500, 5182, "", via, dir, PhoneRole::Answer);
+  service::ServiceConfig sc;
+  sc.sip_listen = {*sip::ListenSpec::parse("udp:127.0.0.1:5062")};
+  sc.identity = "sip:you@confab.local";
+  sc.proxy = via;
+  sc.devices = {{"desk", "sip", "Desk phone", {{"uri", "sip:desk@127.0.0.1:5180"}}},
+                {"laptop", "sip", "Laptop softphone", {{"uri", "sip:laptop@127.0.0.1:5182"}}}};
+  sc.default_device = "desk";
+  sc.conference_server = kConferenceDomain;
+  sc.origins_file = (dir / "approved-origins").string();
+  std::string chooser;
+  PartThread<service::ClientService> service([&](sip::EventLoop& loop) {
+    auto s = std::make_unique<service::ClientService>(loop, sc);
+    s->start();
+    chooser = s->chooser_url();
+    return s;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the devices are listening
+  std::string socket = service::runtime_dir() + "/service.sock";
+  auto client = api::ApiClient::unix_socket(socket);
+  client.call(api::ApiMessage("Subscribe").set("events", "calls roster"));
+  std::cout << "Client service (you: sip:you@confab.local, devices: desk 1320 Hz, laptop 1500 Hz):\n"
+            << "  <Join id=\"" << room << "\"><Use dev=\"desk\"/></Join>\n";
+  auto joined = client.call(api::ApiMessage("Join").set("id", room).add(api::ApiMessage("Use").set("dev", "desk")),
+                            std::chrono::seconds(10));
+  std::cout << "    -> " << (joined ? api::to_xml(*joined) : "no answer") << "\n";
+  print_events(client, std::chrono::milliseconds(3000));
+  std::vector<double> all = {440, 660, 880, 1100};
+  std::cout << "  desk hears:" << hearing(desk, all) << "\n"
+            << "  <SameDeviceJoin id=\"" << lobby << "\"/>   (moves the call, the desk phone does not hang up)\n";
+  auto moved = client.call(api::ApiMessage("SameDeviceJoin").set("id", lobby), std::chrono::seconds(10));
+  std::cout << "    -> " << (moved ? api::to_xml(*moved) : "no answer") << "\n";
+  print_events(client, std::chrono::milliseconds(3000));
+  std::cout << "  desk hears:" << hearing(desk, all) << "\n\n"
+            << "  API: " << socket << " (XML), tcp 127.0.0.1:5065 (token in " << service::runtime_dir()
+            << "/token), WebSocket ws://127.0.0.1:5066/api (JSON)\n"
+            << "  device chooser page: " << chooser << "\n"
+            << "  try: confab calls | confab events | confab same-device-join " << room
+            << " | confab join sip:other@" << kConferenceDomain << " --device laptop | confab hangup\n\n"
             << "Try it with any SIP phone (baresip, linphone, Zoiper, a desk phone on this host):\n"
             << "  - join the demo conference: call sip:demo@" << conference_addr
             << " (or any other id: a new conference starts)\n"
@@ -227,6 +308,8 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
 
   stopped.wait();
   phones.push_back(watcher);
+  phones.push_back(desk);
+  phones.push_back(laptop);
   for (auto& p : phones)
     if (p.pid > 0) kill(p.pid, SIGTERM);
   for (auto& p : phones)

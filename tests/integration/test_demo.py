@@ -1,6 +1,8 @@
 """`confab demo` (what scripts/demo runs) starts on loopback: three phones join an
 ad-hoc conference through the proxy, each hears the other two and not itself, and
-the roster the conference event package reports lists all three."""
+the roster the conference event package reports lists all three; then the client
+service joins "you" on the desk phone and moves the call to the lobby (Replaces),
+with roster events, and the desk phone hears the demo room, then only the lobby."""
 import re
 import signal
 import subprocess
@@ -15,13 +17,13 @@ def test_demo_runs_and_each_phone_hears_the_others(tmp_path):
         demo = subprocess.Popen([CONFAB, "demo", "--dir", tmp_path / "demo"], stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
-        wait_for(lambda: "Try it with any SIP phone" in log.read_text(errors="replace"), timeout=20,
+        wait_for(lambda: "Try it with any SIP phone" in log.read_text(errors="replace"), timeout=40,
                  what="the demo's instructions")
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(10) == 0, log.read_text()
     text = log.read_text()
-    heard = re.findall(r"(\w+) \(sends (\d+) Hz\) hears:(.*)", text)
+    heard = re.findall(r"  (\w+) \(sends (\d+) Hz\) hears:(.*)", text)
     assert len(heard) == 3, text
     for name, own, line in heard:
         verdicts = dict(re.findall(r"(\d+) Hz (yes|no)", line))
@@ -31,6 +33,16 @@ def test_demo_runs_and_each_phone_hears_the_others(tmp_path):
     assert roster, text
     members = sorted(m.split(":connected")[0] for m in roster.group(1).split())
     assert members == ["sip:alice@confab.local", "sip:bob@confab.local", "sip:carol@confab.local"], roster.group(1)
+    # The service scene: Join, roster events, SameDeviceJoin by Replaces, what the desk phone hears.
+    assert 'reason="connected"' in text and 'how="replaces"' in text, text
+    assert re.search(r"roster sip:demo@conference.confab.local: .*\+sip:you@confab.local", text), text
+    assert re.search(r"roster sip:lobby@conference.confab.local: .*\+sip:you@confab.local", text), text
+    desk = re.findall(r"desk hears:(.*)", text)
+    assert len(desk) == 2, text
+    before, after = (dict(re.findall(r"(\d+) Hz (yes|no)", line)) for line in desk)
+    assert before == {"440": "yes", "660": "yes", "880": "yes", "1100": "no"}, desk[0]
+    assert after == {"440": "no", "660": "no", "880": "no", "1100": "yes"}, desk[1]
+    assert "device chooser page: http://127.0.0.1:5066/?key=" in text
     time.sleep(0.5)
     leftovers = subprocess.run(["pgrep", "-f", f"confab phone.*{tmp_path}"], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", "demo phones left running"
