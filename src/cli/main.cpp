@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   confab::cli::add_conference_command(app, global, runner);
   confab::cli::add_service_command(app, global, runner);
   confab::cli::add_client_commands(app, global, runner);
+  confab::cli::add_desktop_command(app, global, runner);
   confab::cli::add_demo_command(app, global, runner);
   try {
     app.parse(argc, argv);

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from confab_testlib import Conference, Mixer, Phone, Proc, Service, start, stop_all, wait_for
+from confab_testlib import CONFAB, Conference, Mixer, Phone, Proc, Service, start, stop_all, wait_for
 
 CONF = "127.0.0.1:5080"
 WEB = 5066
@@ -174,3 +174,30 @@ def test_web_origins_must_be_approved_and_the_web_side_is_guarded(tmp_path):
         assert rc == 1 and 'code="400"' in out
     finally:
         stop_all(*reversed(procs))
+
+
+def test_install_desktop_registers_the_link_handler_that_joins(tmp_path, room):
+    conf, procs = room
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME="", XDG_DATA_HOME="")
+    r = subprocess.run([CONFAB, "install-desktop"], env=env, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    desktop = (home / ".local/share/applications/confab.desktop").read_text()
+    assert "MimeType=x-scheme-handler/sip;x-scheme-handler/sips;x-scheme-handler/tel;x-scheme-handler/callto;" in desktop
+    unit = (home / ".config/systemd/user/confab-service.service").read_text()
+    assert "ExecStart=/" in unit and unit.split("ExecStart=")[1].split()[1] == "service"
+    for scheme in ("sip", "sips", "tel", "callto"):
+        q = subprocess.run(["xdg-mime", "query", "default", f"x-scheme-handler/{scheme}"], env=env, capture_output=True,
+                           text=True)
+        assert q.stdout.strip() == "confab.desktop", (scheme, q.stdout, q.stderr)
+    # What the desktop runs for a clicked link: its Exec line with the URL.
+    desk = start(procs, Phone(tmp_path, "desk", 5176, "--auto-answer"))
+    svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176"], default_device="desk"))
+    exec_line = next(line for line in desktop.splitlines() if line.startswith("Exec=")).split("=", 1)[1]
+    argv = [a.replace("%u", f"sip:room1@{CONF}") for a in exec_line.split()]
+    r = subprocess.run(argv, env=svc.env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0 and 'device="desk"' in r.stdout, r.stdout + r.stderr
+    desk.wait_event("media")
+    wait_for(lambda: len(participants(conf)) == 2, what="joined through the link handler")
