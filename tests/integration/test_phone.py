@@ -42,7 +42,7 @@ def test_refer_moves_the_call_to_the_target(tmp_path):
         transferee = Phone(tmp_path, "transferee", 5172, "--auto-answer", "--tone", "500", "--volume", "0.2")
         transferor = Phone(tmp_path, "transferor", 5174, "--tone", "900", "--volume", "0.2",
                            "--dial", "sip:transferee@127.0.0.1:5172")
-        phones = [room, transferee, transferor]
+        phones = [transferee, transferor, room]  # quit in this order: the room plays until the transferee stops
         transferor.wait_event("answered")
         time.sleep(1)
         transferor.send("transfer sip:conf@127.0.0.1:5090")

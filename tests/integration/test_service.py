@@ -113,11 +113,12 @@ def test_join_transfer_mode_leaves_the_device_in_the_conference(tmp_path):
         # The service holds no dialog afterwards: its call with the device ended, no calls listed.
         wait_for(lambda: dev.wait_event("terminated", call="c1"), what="service's dialog with the device ended")
         assert len(c.call("<Calls/>").find("Calls")) == 0
+        dev_in, a_in = recording_ms(dev) / 1000, recording_ms(a) / 1000  # both in the conference from here
         time.sleep(3)
     finally:
         stop_all(*reversed(procs))
-    hears(dev.record, [500], 1300, skip=2.0, keep=2.0)
-    hears(a.record, [1300], 500, skip=2.0, keep=2.0)
+    hears(dev.record, [500], 1300, skip=dev_in + 0.5, keep=2.0)
+    hears(a.record, [1300], 500, skip=a_in + 0.5, keep=2.0)
 
 
 def test_same_device_join_on_the_same_server_uses_replaces_without_gap(tmp_path):
