@@ -65,13 +65,8 @@ void ThirdPartyCall::on_invite_response(sip::Call& call, int status, const sip::
         if (status < 300) {
           device_->ack();
           device_sdp_ = body;
-          relayed_->respond(200, "OK", {}, kSdp, body);
-        } else {
-          relayed_->respond(status, reason);
         }
-        relayed_.reset();
-        phase_ = Phase::Active;
-        return;
+        return complete_relay(status, reason, body);
       case Phase::MoveDeviceOffer:
         if (status < 200) return;
         if (status >= 300) return finish_move(status, "the device refused the re-INVITE: " + reason, "reinvite");
@@ -105,15 +100,8 @@ void ThirdPartyCall::on_invite_response(sip::Call& call, int status, const sip::
 
   if (&call == target_.get() && phase_ == Phase::RelayFromDevice) {
     if (status < 200) return;
-    if (status < 300) {
-      target_sdp_ = body;
-      relayed_->respond(200, "OK", {}, kSdp, body);
-    } else {
-      relayed_->respond(status, reason);
-    }
-    relayed_.reset();
-    phase_ = Phase::Active;
-    return;
+    if (status < 300) target_sdp_ = body;
+    return complete_relay(status, reason, body);
   }
 
   if (&call == target_.get() && phase_ == Phase::MoveNewTarget && refreshing_) {
@@ -167,6 +155,15 @@ void ThirdPartyCall::on_invite_response(sip::Call& call, int status, const sip::
       return finish_move(200, "OK", "reinvite");
     }
   }
+}
+
+void ThirdPartyCall::complete_relay(int status, const std::string& reason, const std::string& answer) {
+  if (status < 300)
+    relayed_->respond(200, "OK", {}, kSdp, answer);
+  else
+    relayed_->respond(status, reason);
+  relayed_.reset();
+  phase_ = Phase::Active;
 }
 
 void ThirdPartyCall::on_reinvite(sip::Call& call, sip::IncomingRequest request) {

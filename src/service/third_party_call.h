@@ -69,6 +69,8 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
   };
 
   sip::CallOptions leg_options(bool auto_ack) const;
+  // Answers the re-INVITE we relayed with the other side's final response.
+  void complete_relay(int status, const std::string& reason, const std::string& answer);
   void start_reinvite_move();
   void finish_move(int status, const std::string& reason, const std::string& how);
   void end(int status, std::string_view reason);

@@ -121,15 +121,20 @@ def test_join_transfer_mode_leaves_the_device_in_the_conference(tmp_path):
     hears(a.record, [1300], 500, skip=a_in + 0.5, keep=2.0)
 
 
-def test_same_device_join_on_the_same_server_uses_replaces_without_gap(tmp_path):
+def same_device_join(tmp_path, room2, how):
+    """room1 (900 Hz) on the first server -> `room2` (1300 Hz); returns (gap, ms to the new room)."""
     procs = []
     try:
         start(procs, Mixer(tmp_path))
         start(procs, Conference(tmp_path))
+        if CONF_B in room2:
+            start(procs, Mixer(tmp_path, port=5092, rtp="21000-21999", http_port=5093, name="mixer-b"))
+            start(procs, Conference(tmp_path, port=5082, mixer="sip:127.0.0.1:5092", admin_port=5083,
+                                    name="conference-b"))
         start(procs, Phone(tmp_path, "r1", 5172, "--tone", "900", "--volume", "0.2", "--from", "sip:r1@example.com",
                            "--dial", f"sip:room1@{CONF}"))
         start(procs, Phone(tmp_path, "r2", 5174, "--tone", "1300", "--volume", "0.2", "--from", "sip:r2@example.com",
-                           "--dial", f"sip:room2@{CONF}"))
+                           "--dial", room2))
         dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "500", "--volume", "0.2"))
         svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
         w = Watcher(svc)
@@ -139,50 +144,30 @@ def test_same_device_join_on_the_same_server_uses_replaces_without_gap(tmp_path)
         w.wait_members(f"sip:room1@{CONF}", {"sip:r1@example.com", me})
         time.sleep(2)
         at = recording_ms(dev)
-        r = c.call(f'<SameDeviceJoin id="sip:room2@{CONF}"/>')
-        assert r.get("status") == "ok" and r.get("how") == "replaces", r.attrib
-        w.wait_members(f"sip:room2@{CONF}", {"sip:r2@example.com", me})
-        assert me not in roster_members(w.seen, f"sip:room1@{CONF}")
+        r = c.call(f'<SameDeviceJoin id="{room2}"/>')
+        assert r.get("status") == "ok" and r.get("how") == how, r.attrib
+        w.wait_members(room2, {"sip:r2@example.com", me})  # the new roster gains us ...
+        assert me not in roster_members(w.seen, f"sip:room1@{CONF}")  # ... the old one lost us
         time.sleep(2)
-        # The device never saw a BYE nor a re-INVITE: one call, still up, media unchanged.
+        # The device never received a BYE: one call, still up.
         assert not [e for e in dev.events() if e.get("event") == "terminated"], dev.events()
-        assert len([e for e in dev.events() if e.get("event") == "media"]) == 1
+        if how == "replaces":  # nor a re-INVITE: its media never changed
+            assert len([e for e in dev.events() if e.get("event") == "media"]) == 1, dev.events()
     finally:
         stop_all(*reversed(procs))
     gap, switch = switch_gap_ms(dev.record, at, 900, 1300)
-    print(f"SameDeviceJoin (Replaces): gap {max(gap, 0)} ms, new conference heard {switch} ms after the request")
+    print(f"SameDeviceJoin ({how}): gap {max(gap, 0)} ms, new conference heard {switch} ms after the request")
+    return gap, switch
+
+
+def test_same_device_join_on_the_same_server_uses_replaces_without_gap(tmp_path):
+    gap, switch = same_device_join(tmp_path, f"sip:room2@{CONF}", "replaces")
     assert gap <= 20, f"{gap} ms of silence between the conferences"
     assert switch <= 200
 
 
 def test_same_device_join_across_servers_by_reinvite_make_before_break(tmp_path):
-    procs = []
-    try:
-        start(procs, Mixer(tmp_path))
-        start(procs, Mixer(tmp_path, port=5092, rtp="21000-21999", http_port=5093, name="mixer-b"))
-        start(procs, Conference(tmp_path))
-        start(procs, Conference(tmp_path, port=5082, mixer="sip:127.0.0.1:5092", admin_port=5083, name="conference-b"))
-        start(procs, Phone(tmp_path, "r1", 5172, "--tone", "900", "--volume", "0.2", "--dial", f"sip:room1@{CONF}"))
-        start(procs, Phone(tmp_path, "r2", 5174, "--tone", "1300", "--volume", "0.2", "--dial", f"sip:room2@{CONF_B}"))
-        dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "500", "--volume", "0.2"))
-        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
-        w = Watcher(svc)
-        c = svc.client()
-        assert c.call(f'<Join id="sip:room1@{CONF}"/>').get("status") == "ok"
-        me = "sip:alice@127.0.0.1:5062"
-        w.wait_members(f"sip:room1@{CONF}", {"sip:phone@127.0.0.1:5172", me})
-        time.sleep(2)
-        at = recording_ms(dev)
-        r = c.call(f'<SameDeviceJoin id="sip:room2@{CONF_B}"/>')
-        assert r.get("status") == "ok" and r.get("how") == "reinvite", r.attrib
-        w.wait_members(f"sip:room2@{CONF_B}", {"sip:phone@127.0.0.1:5174", me})
-        assert me not in roster_members(w.seen, f"sip:room1@{CONF}")
-        time.sleep(2)
-        assert not [e for e in dev.events() if e.get("event") == "terminated"], "the device got a BYE"
-    finally:
-        stop_all(*reversed(procs))
-    gap, switch = switch_gap_ms(dev.record, at, 900, 1300)
-    print(f"SameDeviceJoin (re-INVITE, across servers): gap {max(gap, 0)} ms, new conference heard {switch} ms after")
+    gap, switch = same_device_join(tmp_path, f"sip:room2@{CONF_B}", "reinvite")
     assert gap <= 60, f"{gap} ms of silence between the conferences"
 
 
