@@ -260,7 +260,8 @@ void ClientService::place_call(const JoinRequest& original, CallPlaced done) {
   options.from = config_.identity;
   std::unique_ptr<ServiceCall> call;
   if (mode == CallMode::Loop)
-    call = std::make_unique<ThirdPartyCall>(*ua_, *this, id, device->id(), device->sip_uri(), request.target, options);
+    call = std::make_unique<ThirdPartyCall>(loop_, *ua_, *this, id, device->id(), device->sip_uri(), request.target,
+                                            options, std::chrono::seconds(config_.keepalive_s));
   else
     call = std::make_unique<TransferCall>(loop_, *ua_, *this, id, device->id(), device->sip_uri(), request.target,
                                           options);

@@ -50,6 +50,14 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
       str("token_file", c.token_file);
       str("web_api", c.web_api);
       str("origins_file", c.origins_file);
+      if (auto v = t["keepalive_s"].value<int64_t>()) {
+        if (*v < 0) throw std::runtime_error("service.keepalive_s must not be negative");
+        c.keepalive_s = static_cast<unsigned>(*v);
+      }
+      if (auto v = t["transaction_timeout_ms"].value<int64_t>()) {
+        if (*v < 1000) throw std::runtime_error("service.transaction_timeout_ms must be at least 1000");
+        c.transaction_timeout_ms = static_cast<unsigned>(*v);
+      }
       if (auto v = t["choice_timeout_s"].value<int64_t>()) {
         if (*v <= 0) throw std::runtime_error("service.choice_timeout_s must be positive");
         c.choice_timeout_s = static_cast<unsigned>(*v);

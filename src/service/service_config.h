@@ -27,7 +27,8 @@ struct ServiceConfig {
   std::string web_api = "127.0.0.1:5066";  // WebSocket API and device chooser page; "" or "off": none
   std::string origins_file;  // approved web origins; default ~/.config/confab/approved-origins
   unsigned choice_timeout_s = 120;  // how long an ExternalJoin waits for the user to pick a device
-  unsigned transaction_timeout_ms = 32000;
+  unsigned transaction_timeout_ms = 32000;  // how long a request waits for its final response
+  unsigned keepalive_s = 30;  // in-dialog OPTIONS to both legs of a loop-mode call; 0: off
 };
 
 // Reads [service] and [devices.<id>] tables into `config`, keeping what the

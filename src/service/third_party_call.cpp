@@ -10,10 +10,13 @@ namespace {
 constexpr const char* kSdp = "application/sdp";
 }
 
-ThirdPartyCall::ThirdPartyCall(sip::UserAgent& ua, CallObserver& observer, std::string id, std::string device_id,
-                               std::string device_uri, std::string target_uri, sip::CallOptions options)
+ThirdPartyCall::ThirdPartyCall(sip::EventLoop& loop, sip::UserAgent& ua, CallObserver& observer, std::string id,
+                               std::string device_id, std::string device_uri, std::string target_uri,
+                               sip::CallOptions options, std::chrono::seconds keepalive)
     : ServiceCall(observer, std::move(id), std::move(device_id), std::move(device_uri), std::move(target_uri)),
       ua_(ua),
+      keepalive_timer_(loop),
+      keepalive_(keepalive),
       options_(std::move(options)) {}
 
 ThirdPartyCall::~ThirdPartyCall() {
@@ -94,6 +97,12 @@ void ThirdPartyCall::on_invite_response(sip::Call& call, int status, const sip::
     phase_ = Phase::Active;
     spdlog::info("call {}: active ({} <-> {})", id_, device_uri_, target_uri_);
     observer_.on_call_state(*this, "active", 200, "OK");
+    if (keepalive_.count() > 0)
+      keepalive_timer_.every(keepalive_, [this] {
+        if (phase_ == Phase::Ended) return;
+        if (device_ && device_->established()) device_->ping();
+        if (target_ && target_->established()) target_->ping();
+      });
     if (started_) std::exchange(started_, nullptr)(200, "OK");
     return;
   }
@@ -235,6 +244,16 @@ void ThirdPartyCall::refer_target(const std::string& uri, Completion done) {
 }
 
 void ThirdPartyCall::on_request_response(sip::Call& call, sip::Method method, int status, const sip::Message& response) {
+  if (method == sip::Method::Options) {
+    // 405/501 and the like: alive, it just does not do OPTIONS. These three mean gone.
+    if ((status == 408 || status == 481 || status == 503) && phase_ != Phase::Ended &&
+        (&call == device_.get() || &call == target_.get())) {
+      spdlog::warn("call {}: the {} stopped answering ({} {}), ending the call", id_,
+                   &call == device_.get() ? "device" : "target", status, response ? response.reason() : "");
+      end(status, &call == device_.get() ? "the device is gone" : "the target is gone");
+    }
+    return;
+  }
   if (method != sip::Method::Refer || refers_.empty()) return;
   auto done = std::move(refers_.front());
   refers_.pop_front();
@@ -245,6 +264,7 @@ void ThirdPartyCall::end(int status, std::string_view reason) {
   if (phase_ == Phase::Ended) return check_gone();
   bool was_moving = phase_ == Phase::MoveReplaces || phase_ == Phase::MoveDeviceOffer || phase_ == Phase::MoveNewTarget;
   phase_ = Phase::Ended;
+  keepalive_timer_.cancel();
   spdlog::info("call {}: ended ({} {})", id_, status, reason);
   if (relayed_) {
     relayed_->respond(481, "Call/Transaction Does Not Exist");

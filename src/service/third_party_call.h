@@ -12,6 +12,7 @@
 //   answer in the ACK to the device, and only then BYE to the old target.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -26,8 +27,11 @@ namespace confab::service {
 
 class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
  public:
-  ThirdPartyCall(sip::UserAgent& ua, CallObserver& observer, std::string id, std::string device_id,
-                 std::string device_uri, std::string target_uri, sip::CallOptions options);
+  // `keepalive`: how often both legs are probed with an in-dialog OPTIONS (0: never); a leg
+  // whose peer is gone (408, 481, 503) ends the call, e.g. a conference server that died.
+  ThirdPartyCall(sip::EventLoop& loop, sip::UserAgent& ua, CallObserver& observer, std::string id,
+                 std::string device_id, std::string device_uri, std::string target_uri, sip::CallOptions options,
+                 std::chrono::seconds keepalive = std::chrono::seconds(0));
   ~ThirdPartyCall() override;  // hangs up what is left, silently
 
   // Sets the call up; `done` once it is active or has failed.
@@ -77,6 +81,8 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
   void check_gone();
 
   sip::UserAgent& ua_;
+  sip::Timer keepalive_timer_;
+  std::chrono::seconds keepalive_;
   std::string new_target_uri_;
   sip::CallOptions options_;
   std::shared_ptr<sip::Call> device_, target_, new_target_;

@@ -157,6 +157,8 @@ void Call::info(std::string_view content_type, std::string_view body, const std:
            TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END());
 }
 
+void Call::ping() { nua_options(nh_, TAG_END()); }
+
 void Call::refer(const std::string& target, const std::vector<HeaderField>& headers) {
   // In angle brackets, so that URI parameters (;method=BYE) and headers
   // (?Replaces=) stay the URI's and are not read as the header's parameters.
@@ -393,6 +395,12 @@ struct NuaEvents {
       case nua_r_message:
       case nua_r_method: {
         auto it = ua.requests_.find(nh);
+        if (it == ua.requests_.end() && event == nua_r_options) {  // Call::ping(), in a dialog
+          auto call = call_of(ua, nh);
+          if (call && call->handler_ && status >= 200)
+            call->handler_->on_request_response(*call, Method::Options, status, event_message(nua, saved));
+          return;
+        }
         if (it == ua.requests_.end() || status < 200) return;
         if (authenticate(ua, nh, status, sip)) return;
         Message msg = event_message(nua, saved);

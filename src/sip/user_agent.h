@@ -73,7 +73,7 @@ class CallHandler {
   virtual void on_refer(Call& call, IncomingRequest request);
   // A NOTIFY in the dialog (e.g. the progress of our REFER); already answered 200.
   virtual void on_notify(Call& call, const Message& notify) {}
-  // The response to a BYE, INFO, REFER or UPDATE we sent.
+  // The response to a BYE, INFO, REFER, UPDATE or OPTIONS (ping) we sent.
   virtual void on_request_response(Call& call, Method method, int status, const Message& response) {}
   // The dialog is over (BYE either way, CANCEL, rejection, timeout). Called once.
   virtual void on_terminated(Call& call, int status, std::string_view reason) = 0;
@@ -103,6 +103,9 @@ class Call {
   // Acknowledges a 2xx when auto_ack is off, with `sdp` as the answer if the 2xx carried an offer.
   void ack(std::string_view sdp = {});
   void info(std::string_view content_type, std::string_view body, const std::vector<HeaderField>& headers = {});
+  // An OPTIONS in the dialog: is the peer (and the dialog) still there? The
+  // response arrives in on_request_response (408/481/503: gone).
+  void ping();
   // REFER the peer to `target` (a URI, possibly with ?Replaces=...).
   void refer(const std::string& target, const std::vector<HeaderField>& headers = {});
   // Sends a NOTIFY with a message/sipfrag body for a REFER we accepted (RFC 3515).
