@@ -313,6 +313,11 @@ TEST(SoftphoneDevice, StartsOnDemandReusesItAndStopsIt) {
   // Reused while it runs: the health check answers, no second process.
   ASSERT_EQ(prepare(loop, rt, *d).status, 200);
   EXPECT_EQ(pid_in(dir.path + "/soft"), first);
+  // A call placed right after a hang-up is left alone by that hang-up's clean-up.
+  d->calls_ended(rt);
+  ASSERT_EQ(prepare(loop, rt, *d).status, 200);
+  run_until(loop, [] { return false; }, 800ms);
+  EXPECT_FALSE(std::filesystem::exists(dir.path + "/hangups"));
   // The service's last call on it ended: it still holds one, so it is told to hang up.
   d->calls_ended(rt);
   EXPECT_TRUE(run_until(loop, [&] { return std::filesystem::exists(dir.path + "/hangups"); }, 3000ms));

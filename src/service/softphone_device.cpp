@@ -30,6 +30,7 @@ class SoftphoneDevice final : public Device {
   std::string sip_uri() const override { return program_->sip_uri(); }
 
   void prepare(DeviceRuntime& runtime, DeviceDone done) override {
+    ++calls_placed_;  // a pending clean-up after an earlier hang-up must leave this call alone
     waiting_.push_back(std::move(done));
     if (busy_) return;  // a start or a check is under way: its outcome answers this one too
     busy_ = true;
@@ -41,10 +42,10 @@ class SoftphoneDevice final : public Device {
     if (!child_ || !child_->running()) return;
     // Our BYE is on its way; a program that still holds calls after it gets told.
     if (!hangup_check_) hangup_check_ = std::make_unique<sip::Timer>(runtime.loop());
-    hangup_check_->once(milliseconds(500), [this, &runtime] {
-      if (!child_ || !child_->running()) return;
-      program_->check(runtime, child_.get(), kCheckTimeout, [this, &runtime](const std::string& error, int calls) {
-        if (!error.empty() || calls <= 0 || !child_ || !child_->running()) return;
+    hangup_check_->once(milliseconds(500), [this, &runtime, placed = calls_placed_] {
+      if (!child_ || !child_->running() || placed != calls_placed_) return;
+      program_->check(runtime, child_.get(), kCheckTimeout, [this, &runtime, placed](const std::string& error, int calls) {
+        if (!error.empty() || calls <= 0 || !child_ || !child_->running() || placed != calls_placed_) return;
         spdlog::info("device {}: {} still holds {} call(s) after our hang-up: hanging up through its control interface",
                      id_, program_->name(), calls);
         program_->hang_up(runtime, child_.get(), calls);
@@ -173,6 +174,7 @@ class SoftphoneDevice final : public Device {
   std::string dir_;
   Clock::time_point started_at_;
   bool busy_ = false;
+  uint64_t calls_placed_ = 0;
 };
 
 }  // namespace
