@@ -332,6 +332,33 @@ TEST(SoftphoneDevice, StartsOnDemandReusesItAndStopsIt) {
   EXPECT_FALSE(std::filesystem::exists(dir.path + "/soft/pid"));
 }
 
+TEST(SoftphoneDevice, AProgramLeftByACrashedServiceIsReplaced) {
+  sip::EventLoop loop;
+  TempDir dir;
+  DeviceRuntime rt(loop, dir.path);
+  std::string phone = script(dir, "phone.sh",
+                             "while read line; do case \"$line\" in status) echo \"event=status calls=0\";; esac; done\n");
+  auto settings = config("soft", "softphone", {{"program", "confab-phone"}, {"sip_port", "7395"}, {"path", phone}});
+  auto first = DeviceFactory::instance().make(settings);
+  ASSERT_EQ(prepare(loop, rt, *first).status, 200);
+  pid_t old = pid_in(dir.path + "/soft");
+  // The service "crashes": its device object goes without stopping the program.
+  auto* leaked = first.release();
+  (void)leaked;
+  auto second = DeviceFactory::instance().make(settings);
+  ASSERT_EQ(prepare(loop, rt, *second).status, 200);
+  EXPECT_NE(pid_in(dir.path + "/soft"), old);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(::kill(old, 0) != 0 || std::ifstream("/proc/" + std::to_string(old) + "/stat").good() == false ||
+              [&] {
+                std::string stat;
+                std::getline(std::ifstream("/proc/" + std::to_string(old) + "/stat"), stat);
+                return stat.substr(stat.rfind(')') + 2, 1) == "Z";  // killed, not yet reaped by the leaked object
+              }())
+      << "the leftover program still runs";
+  second->stop();
+}
+
 TEST(SoftphoneDevice, ProgramsThatDieOrNeverAnswerGiveClearErrors) {
   sip::EventLoop loop;
   TempDir dir;

@@ -98,7 +98,9 @@ class SoftphoneDevice final : public Device {
 
   void spawn(DeviceRuntime& runtime) {
     try {
-      child_ = std::make_unique<ChildProcess>(program_->launch(dir_));
+      auto spec = program_->launch(dir_);
+      spec.env.push_back("CONFAB_DEVICE_DIR=" + dir_);  // how kill_leftover() knows it for ours
+      child_ = std::make_unique<ChildProcess>(spec);
       std::ofstream(dir_ + "/pid") << child_->pid() << "\n";
       program_->started(runtime, *child_, dir_);
     } catch (const std::exception& e) {

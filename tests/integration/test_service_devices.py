@@ -289,3 +289,50 @@ def test_bad_device_settings_stop_the_service_with_a_clear_error(tmp_path):
                            env=dict(os.environ, XDG_RUNTIME_DIR=str(runtime)), capture_output=True, text=True,
                            timeout=10)
         assert r.returncode != 0 and words in r.stderr + r.stdout, (r.returncode, r.stderr, r.stdout)
+
+
+def test_linphonec_softphone_joins_and_stops_with_the_service(tmp_path):
+    """Signalling only: Debian's linphonec has no audio file source on the command line."""
+    if not have("linphonec"):
+        pytest.skip("needs linphone-cli")
+    sock = Path(f"/tmp/linphonec-{os.getuid()}")
+    if sock.exists():
+        import socket as sk
+        s = sk.socket(sk.AF_UNIX)
+        try:
+            s.connect(str(sock))
+            pytest.skip(f"a linphonec of this user already runs ({sock}): linphonec allows one per user")
+        except OSError:
+            pass
+        finally:
+            s.close()
+    procs = []
+    config = """
+[devices.dvlin]
+kind = "softphone"
+program = "linphonec"
+sip_port = "7320"
+rtp_ports = "44300-44319"
+start_timeout_ms = "20000"
+"""
+    pid = None
+    try:
+        conf = network(tmp_path, procs)
+        start(procs, Phone(tmp_path, "a", 7100, "--tone", "500", "--dial", f"sip:room1@{CONF}", rtp="44000-44039"))
+        svc = start(procs, Service(tmp_path, sip_port=7062, config=config))
+        c = svc.client()
+        r = c.call(f'<Join id="sip:room1@{CONF}"><Use dev="dvlin"/></Join>', timeout=40)
+        assert r.get("status") == "ok", r.attrib
+        pid = pid_of(svc, "dvlin")
+        assert pid and running(pid) and "linphonec" in cmdline(pid)
+        wait_for(lambda: len(participants(conf, "room1")) == 2, what="linphonec in room1")
+        assert c.call("<Hangup/>").get("status") == "ok"
+        wait_for(lambda: len(participants(conf, "room1")) == 1, what="linphonec left room1")
+        assert c.call(f'<Join id="sip:room1@{CONF}"><Use dev="dvlin"/></Join>', timeout=40).get("status") == "ok"
+        assert pid_of(svc, "dvlin") == pid
+        svc.stop()
+        wait_for(lambda: not running(pid), timeout=5, what="linphonec to stop")
+    finally:
+        if pid and running(pid):
+            os.kill(pid, 9)
+        stop_all(*reversed(procs))
