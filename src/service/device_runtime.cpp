@@ -1,6 +1,7 @@
 #include "service/device_runtime.h"
 
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <boost/asio.hpp>
 #include <spdlog/spdlog.h>
@@ -130,6 +131,7 @@ void DeviceRuntime::exchange(const std::string& to, std::string request, ReplyFi
     if (!to.empty() && to[0] == '/') {
       auto x = std::make_shared<Exchange<asio::local::stream_protocol>>(io_, *this);
       fill(x);
+      if (to.size() >= sizeof(sockaddr_un::sun_path)) return x->finish("control socket path too long: " + to, "");
       x->start(asio::local::stream_protocol::endpoint(to), timeout);
       return;
     }

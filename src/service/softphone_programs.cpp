@@ -110,7 +110,7 @@ class Baresip final : public SoftphoneProgram {
     command(rt, "listcalls", timeout, [done](const std::string& error, const std::string& data) {
       if (!error.empty()) return done(error, 0);
       std::smatch m;  // "--- Active calls (1) ---"
-      if (!std::regex_search(data, m, std::regex("Active calls \\((\\d+)\\)"))) return done("unexpected listcalls reply", 0);
+      if (!std::regex_search(data, m, std::regex("Active calls \\((\\d{1,6})\\)"))) return done("unexpected listcalls reply", 0);
       done("", std::stoi(m[1]));
     });
   }
@@ -293,7 +293,7 @@ class ConfabPhone final : public SoftphoneProgram {
   void on_line(const std::string& line) {
     if (line.rfind("event=status ", 0) != 0 || waiting_.empty()) return;
     std::smatch m;
-    int calls = std::regex_search(line, m, std::regex(" calls=(\\d+)")) ? std::stoi(m[1]) : 0;
+    int calls = std::regex_search(line, m, std::regex(" calls=(\\d{1,6})")) ? std::stoi(m[1]) : 0;
     auto done = std::move(waiting_.front().done);
     waiting_.pop_front();
     done("", calls);

@@ -131,7 +131,7 @@ def test_confab_phone_softphone_and_hangup_through_its_control_interface(tmp_pat
 [devices.dvphone]
 kind = "softphone"
 program = "confab-phone"
-sip_port = "7310"
+sip_port = 7310
 rtp_ports = "44200-44239"
 args = "--tone 1300 --volume 0.2 --record {soft_rec}"
 """
