@@ -414,6 +414,8 @@ bool Phone::command(const std::string& line) {
     cs->call->info(arg, body);
   } else if (verb == "mute" || verb == "unmute") {
     media_.set_muted(verb == "mute");
+  } else if (verb == "status") {  // a health check for whoever drives the phone (the service's softphone device)
+    event("status", {{"calls", std::to_string(calls_.size())}});
   } else {
     event("error", {{"reason", "cannot do '" + line + "' now"}});
     return false;

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <random>
 
+#include "service/click_to_dial_call.h"
+#include "service/device_runtime.h"
 #include "service/third_party_call.h"
 #include "service/transfer_call.h"
 #include "service/web_api.h"
@@ -144,6 +146,7 @@ ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config)
     std::string path = runtime_dir() + "/chooser-url";
     write_private_file(path, web_->chooser_url() + "\n");
   }
+  device_runtime_ = std::make_unique<DeviceRuntime>(loop_);
   add_builtin_commands(*this);
 }
 
@@ -166,11 +169,13 @@ void ClientService::shutdown() {
   if (web_) web_->stop();
   for (auto& [id, c] : choices_) c.reply.error(503, "the service is shutting down");
   choices_.clear();
+  if (device_runtime_) device_runtime_->stop();  // pending device completions are dropped
   for (auto& [id, w] : rosters_) w.reset();
   rosters_.clear();
   calls_.clear();  // hangs up what is left
   registration_.reset();
   ua_->shutdown();
+  for (auto& [id, d] : devices_) d->stop();  // launched softphones quit, after our goodbyes
   api_.reset();
   web_.reset();
   ua_.reset();
@@ -244,8 +249,8 @@ void ClientService::place_call(const JoinRequest& original, CallPlaced done) {
   if (request.target.empty()) return done(400, error, {});
   std::string dev = request.device.empty() ? config_.default_device : request.device;
   if (dev.empty()) return done(409, "no device: name one with <Use dev=\"..\"/> or set default_device", {});
-  std::unique_ptr<Device> adhoc;
-  const Device* device = nullptr;
+  std::shared_ptr<Device> adhoc;
+  Device* device = nullptr;
   if (auto it = devices_.find(dev); it != devices_.end()) {
     device = it->second.get();
   } else if (is_sip_uri(dev)) {
@@ -255,15 +260,29 @@ void ClientService::place_call(const JoinRequest& original, CallPlaced done) {
     return done(404, "unknown device '" + dev + "' (see <Devices/>)", {});
   }
   CallMode mode = request.mode.value_or(device->default_mode());
+  if (device->dials_itself() && mode == CallMode::Loop)
+    return done(400, "device " + device->id() + " (" + std::string(device->kind()) +
+                         ") calls the target itself: transfer mode only", {});
+  // The device gets ready first (a softphone may have to be started), without blocking.
+  device->prepare(*device_runtime_, [this, device, adhoc, mode, request, done](int status, const std::string& reason) {
+    if (!ua_ || device_runtime_->stopped()) return;
+    if (status >= 300) return done(status, "device " + device->id() + ": " + reason, {});
+    start_call(*device, mode, request, done);
+  });
+}
+
+void ClientService::start_call(Device& device, CallMode mode, const JoinRequest& request, CallPlaced done) {
   std::string id = "c" + std::to_string(next_call_++);
   sip::CallOptions options;
   options.from = config_.identity;
   std::unique_ptr<ServiceCall> call;
-  if (mode == CallMode::Loop)
-    call = std::make_unique<ThirdPartyCall>(loop_, *ua_, *this, id, device->id(), device->sip_uri(), request.target,
+  if (device.dials_itself())
+    call = std::make_unique<ClickToDialCall>(*device_runtime_, *this, id, device, request.target);
+  else if (mode == CallMode::Loop)
+    call = std::make_unique<ThirdPartyCall>(loop_, *ua_, *this, id, device.id(), device.sip_uri(), request.target,
                                             options, std::chrono::seconds(config_.keepalive_s));
   else
-    call = std::make_unique<TransferCall>(loop_, *ua_, *this, id, device->id(), device->sip_uri(), request.target,
+    call = std::make_unique<TransferCall>(loop_, *ua_, *this, id, device.id(), device.sip_uri(), request.target,
                                           options);
   auto* raw = call.get();
   calls_[id] = std::move(call);
@@ -427,6 +446,10 @@ void ClientService::hangup(const std::string& call_id, const Reply& reply) {
   if (id.empty() || it == calls_.end() || it->second->ended())
     return reply.error(404, call_id.empty() ? "no current call" : "no call " + call_id);
   it->second->hangup();
+  std::string device = it->second->device_id();
+  bool more = false;  // other calls of the service on that device
+  for (auto& [other, c] : calls_) more = more || (other != id && !c->ended() && c->device_id() == device);
+  if (auto d = devices_.find(device); d != devices_.end() && !more) d->second->calls_ended(*device_runtime_);
   reply.ok("hung up", {{"call", id}});
 }
 

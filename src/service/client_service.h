@@ -28,6 +28,7 @@
 namespace confab::service {
 
 class ThirdPartyCall;
+class DeviceRuntime;
 
 // How a request is answered, possibly later (after SIP transactions): the
 // <Result> goes to the connection that asked, with its tag.
@@ -106,6 +107,8 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   // Places a call; `done(status, reason, call id)` once it is up (or failed, id empty if never placed).
   using CallPlaced = std::function<void(int status, const std::string& reason, const std::string& id)>;
   void place_call(const JoinRequest& request, CallPlaced done);
+  // Once the device is ready (Device::prepare).
+  void start_call(Device& device, CallMode mode, const JoinRequest& request, CallPlaced done);
   ThirdPartyCall* current_call() const;
   api::ApiMessage describe(const ServiceCall& call, std::string_view state) const;
   void watch_roster(ThirdPartyCall& call);
@@ -115,6 +118,7 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   sip::EventLoop& loop_;
   ServiceConfig config_;
   std::map<std::string, std::unique_ptr<Device>> devices_;
+  std::unique_ptr<DeviceRuntime> device_runtime_;  // devices' I/O thread and directories
   std::unique_ptr<sip::UserAgent> ua_;
   std::unique_ptr<sip::Registration> registration_;
   std::string token_;

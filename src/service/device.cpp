@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "service/http_device.h"
+#include "service/softphone_device.h"
 #include "sip/uri.h"
 
 namespace confab::service {
@@ -75,6 +77,8 @@ DeviceFactory& DeviceFactory::instance() {
     DeviceFactory f;
     f.add("sip", [](const DeviceConfig& c) { return std::make_unique<SipDevice>(c); });
     f.add("pstn", [](const DeviceConfig& c) { return std::make_unique<PstnDevice>(c); });
+    f.add("softphone", make_softphone_device);
+    f.add("http", make_http_device);
     return f;
   }();
   return factory;

@@ -2,10 +2,10 @@
 // kind, created by name from the configuration (service.toml [devices.ID]),
 // as Envoy registers its extensions.
 //
-// Kinds today: "sip" (any SIP phone by URI) and "pstn" (a tel: number through
-// a SIP gateway). The service reaches every device by a SIP URI; kinds that
-// must first be started or driven another way (a softphone launched on demand,
-// an HTTP click-to-dial phone) plug in here.
+// Kinds: "sip" (any SIP phone by URI), "pstn" (a tel: number through a SIP
+// gateway), "softphone" (a program the service launches on demand and drives
+// through its control interface: softphone_device.h) and "http" (a phone that
+// calls the target itself when sent an HTTP request: http_device.h).
 #pragma once
 
 #include <functional>
@@ -15,6 +15,11 @@
 #include <vector>
 
 namespace confab::service {
+
+class DeviceRuntime;  // service/device_runtime.h: the SIP loop and an I/O thread for devices
+
+// (status, reason): 200 when done, else why not (a SIP-like status).
+using DeviceDone = std::function<void(int status, const std::string& reason)>;
 
 enum class CallMode { Loop, Transfer };
 std::string_view mode_name(CallMode mode);  // "loop", "transfer"
@@ -36,6 +41,22 @@ class Device {
   virtual std::string sip_uri() const = 0;
   // The mode used when a request does not name one.
   CallMode default_mode() const { return default_mode_; }
+
+  // Gets the device ready before each call (launch a softphone, check that it
+  // answers); `done` runs later on the SIP thread, never blocking it. Immediate
+  // for kinds that need nothing.
+  virtual void prepare(DeviceRuntime& runtime, DeviceDone done) { done(200, "OK"); }
+  // Devices that reach the target by themselves (click-to-dial) take no SIP
+  // call: the service asks them with dial() instead, in transfer mode only.
+  virtual bool dials_itself() const { return false; }
+  virtual void dial(DeviceRuntime& runtime, const std::string& target, DeviceDone done) {
+    done(501, "this device cannot dial by itself");
+  }
+  // The service hung up its last call on the device (API Hangup): a device
+  // with a control interface makes sure it holds no call any more.
+  virtual void calls_ended(DeviceRuntime& runtime) {}
+  // The service stops: stop whatever was launched for the device (bounded wait).
+  virtual void stop() {}
 
  protected:
   Device(const DeviceConfig& config);

@@ -72,7 +72,8 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
         d.id = std::string(key.str());
         for (auto& [k, v] : *table) {
           auto s = v.value<std::string>();
-          if (!s) throw std::runtime_error("devices." + d.id + "." + std::string(k.str()) + " must be a string");
+          if (auto* number = v.as_integer()) s = std::to_string(number->get());  // sip_port = 7300
+          if (!s) throw std::runtime_error("devices." + d.id + "." + std::string(k.str()) + " must be a string or an integer");
           if (k == "kind")
             d.kind = *s;
           else if (k == "name")

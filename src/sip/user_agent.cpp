@@ -477,7 +477,10 @@ std::shared_ptr<Call> UserAgent::invite(const std::string& target, std::string_v
                                         const CallOptions& options) {
   std::string from = options.from.empty() ? options_.identity : options.from;
   std::string proxy = options.proxy.empty() ? options_.proxy : options.proxy;
-  nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(target.c_str()), SIPTAG_FROM_STR(from.c_str()),
+  // A bare URI in To would lose its parameters (sip:+1555@gw;user=phone) to the
+  // header, and with them the Request-URI: keep it whole inside <>.
+  std::string to = target.find('<') == std::string::npos ? "<" + target + ">" : target;
+  nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
                                 NUTAG_AUTOACK(options.auto_ack ? 1 : 0),
                                 TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())), TAG_END());
   if (!nh) return nullptr;

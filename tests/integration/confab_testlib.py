@@ -566,7 +566,8 @@ class Service(Proc):
     """`confab service` with its runtime files (socket, token) under tmp_path."""
 
     def __init__(self, tmp_path, sip_port=5062, devices=(), default_device=None, api_tcp=None, web_api=None, extra=(),
-                 name="service", binary=None, env=None):
+                 name="service", binary=None, env=None, config=None):
+        """`config`: text of a service.toml (written beside the log and passed with --config)."""
         self.runtime = Path(tmp_path) / f"{name}-run"
         self.runtime.mkdir(mode=0o700, exist_ok=True)
         self.socket = self.runtime / "confab" / "service.sock"
@@ -578,6 +579,10 @@ class Service(Proc):
             args += ["--device", d]
         if default_device:
             args += ["--default-device", default_device]
+        if config is not None:
+            self.config_path = Path(tmp_path) / f"{name}.toml"
+            self.config_path.write_text(config)
+            args += ["--config", self.config_path]
         env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime), XDG_CONFIG_HOME=str(self.runtime / "config"),
                    **(env or {}))
         self.env = env
