@@ -16,6 +16,7 @@ struct ServiceArgs {
   std::string identity, proxy, password, default_device, tel_gateway, conference_server, api_socket, api_tcp, token_file, web_api,
       origins_file;
   bool register_at_proxy = false;
+  int keepalive_s = -1;
 };
 
 }  // namespace
@@ -36,6 +37,8 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
   cmd->add_option("--api-socket", a->api_socket, "Unix socket of the API (default $XDG_RUNTIME_DIR/confab/service.sock)");
   cmd->add_option("--api-tcp", a->api_tcp, "HOST:PORT of the token-protected TCP API, or off (default 127.0.0.1:5065)");
   cmd->add_option("--token-file", a->token_file, "where the TCP token is written (default $XDG_RUNTIME_DIR/confab/token)");
+  cmd->add_option("--keepalive", a->keepalive_s, "seconds between in-dialog OPTIONS probes of a call's legs; 0: off "
+                                                "(default 30)");
   cmd->add_option("--web-api", a->web_api, "HOST:PORT of the WebSocket API and device chooser page, or off "
                                            "(default 127.0.0.1:5066)");
   cmd->add_option("--origins-file", a->origins_file, "approved web origins (default ~/.config/confab/approved-origins)");
@@ -76,6 +79,7 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
       set(a->web_api, c.web_api);
       set(a->origins_file, c.origins_file);
       if (a->register_at_proxy) c.register_at_proxy = true;
+      if (a->keepalive_s >= 0) c.keepalive_s = static_cast<unsigned>(a->keepalive_s);
       sip::EventLoop loop;
       service::ClientService service(loop, c);
       service.start();

@@ -317,3 +317,31 @@ def test_a_device_that_dies_mid_call_ends_the_call_with_events(tmp_path):
         assert dev2.wait_event("media")
     finally:
         stop_all(*reversed(procs))
+
+
+def test_a_conference_server_that_dies_mid_call_ends_the_call_and_the_service_goes_on(tmp_path):
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path))
+        dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "900"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk",
+                                   extra=["--keepalive", "1"]))
+        w = Watcher(svc)
+        c = svc.client()
+        call = c.call(f'<Join id="sip:room1@{CONF}"/>').get("call")
+        time.sleep(2.5)  # a few keepalives answered: the call stays
+        assert w.states(call)[-1] == "active"
+        os.killpg(conf.p.pid, signal.SIGKILL)
+        t0 = time.time()
+        wait_for(lambda: "ended" in w.states(call), timeout=40, what="the call ends once the server is gone")
+        print(f"call ended {time.time() - t0:.1f} s after the conference server died")
+        ended = [e for e in w.poll() if e.tag == "Call" and e.get("state") == "ended"][-1]
+        assert "target is gone" in ended.get("reason"), ended.attrib
+        dev.wait_event("terminated")  # the device got its BYE
+        assert c.call("<Calls/>").get("count") == "0"
+        r = c.call(f'<Join id="sip:room1@{CONF}"/>')  # nobody there now: a clear error, not a hang
+        assert r.get("status") == "error", r.attrib
+        assert svc.alive()
+    finally:
+        stop_all(*reversed(procs))
