@@ -487,6 +487,7 @@ class ApiClient:
             self.s.connect(str(path))
         self._reset_parser()
         self.inbox = []
+        self.seen = []
         self.closed = False
         self.tags = 0
 
@@ -552,11 +553,11 @@ class ApiClient:
             self.inbox[:0] = kept
         raise AssertionError(f"no result for {xml} within {timeout}s")
 
-    def events(self, name=None):
-        """Drains what has arrived so far (without waiting)."""
-        while self.next(0.05) is not None:
-            pass
-        return self.inbox  # callers read and clear as they like
+    def events(self):
+        """Every message received so far outside call(): those waiting are read (briefly) and kept."""
+        while (m := self.next(0.05)) is not None:
+            self.seen.append(m)
+        return self.seen
 
     def close(self):
         self.s.close()
