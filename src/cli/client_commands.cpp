@@ -8,6 +8,7 @@
 
 #include "api/api_client.h"
 #include "cli/commands.h"
+#include "cli/tunnel_command.h"
 #include "service/service_config.h"
 
 namespace confab::cli {
@@ -207,6 +208,25 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
           if (auto m = client.next(std::chrono::seconds(3600))) std::cout << api::to_xml(*m) << std::endl;
         }
         return 0;
+      };
+    });
+  }
+  // ---- confab tunnel (the work is in cli/tunnel_command.cpp) ----
+  {
+    auto a = std::make_shared<ClientArgs>();
+    a->timeout_s = 40;  // the stack ends a transaction after 32 s
+    auto t = std::make_shared<TunnelOptions>();
+    auto* cmd = app.add_subcommand("tunnel", "send a raw SIP request through the service, print its responses");
+    add_connection_options(cmd, *a);
+    cmd->add_option("file", t->file, "the request: request line, header fields, blank line, body (- for stdin)")
+        ->required();
+    cmd->add_option("--call", t->call, "send it in this loop-mode call's dialog (see confab calls)");
+    cmd->add_option("--leg", t->leg, "the call's dialog: target (default) or device");
+    cmd->add_flag("--text", t->text, "print the responses as SIP text instead of XML lines");
+    cmd->callback([a, t, &runner] {
+      runner = [a, t] {
+        auto client = connect(*a);
+        return run_tunnel(client, *t, std::chrono::seconds(a->timeout_s));
       };
     });
   }

@@ -15,6 +15,7 @@ struct ServiceArgs {
   std::vector<std::string> sip, devices;
   std::string identity, proxy, password, default_device, tel_gateway, conference_server, api_socket, api_tcp, token_file, web_api,
       origins_file;
+  std::string plugin_dir;
   bool register_at_proxy = false;
   int keepalive_s = -1;
 };
@@ -42,6 +43,7 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
   cmd->add_option("--web-api", a->web_api, "HOST:PORT of the WebSocket API and device chooser page, or off "
                                            "(default 127.0.0.1:5066)");
   cmd->add_option("--origins-file", a->origins_file, "approved web origins (default ~/.config/confab/approved-origins)");
+  cmd->add_option("--plugin-dir", a->plugin_dir, "load the plugins (*.so) in this directory at start");
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
       base::init_logging("service", global.log_level);
@@ -78,6 +80,7 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
       set(a->token_file, c.token_file);
       set(a->web_api, c.web_api);
       set(a->origins_file, c.origins_file);
+      set(a->plugin_dir, c.plugin_dir);
       if (a->register_at_proxy) c.register_at_proxy = true;
       if (a->keepalive_s >= 0) c.keepalive_s = static_cast<unsigned>(a->keepalive_s);
       sip::EventLoop loop;

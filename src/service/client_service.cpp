@@ -11,22 +11,14 @@
 
 #include "service/click_to_dial_call.h"
 #include "service/device_runtime.h"
+#include "service/plugin_loader.h"
 #include "service/third_party_call.h"
+#include "service/tunnel.h"
 #include "service/transfer_call.h"
 #include "service/web_api.h"
 #include "sip/uri.h"
 
 namespace confab::service {
-
-void Reply::ok(const std::string& reason, const std::vector<std::pair<std::string, std::string>>& ids,
-               std::vector<api::ApiMessage> children) const {
-  auto r = result(tag_, 200, reason);
-  for (auto& [k, v] : ids) r.set(k, v);
-  r.children = std::move(children);
-  to_->send(r);
-}
-
-void Reply::error(int code, const std::string& reason) const { to_->send(result(tag_, code, reason)); }
 
 namespace {
 
@@ -148,6 +140,9 @@ ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config)
   }
   device_runtime_ = std::make_unique<DeviceRuntime>(loop_);
   add_builtin_commands(*this);
+  tunnel_ = std::make_unique<Tunnel>(*this, *ua_);
+  plugins_ = std::make_unique<PluginLoader>(*this, *tunnel_, *ua_, loop_);
+  if (!config_.plugin_dir.empty()) plugins_->load_directory(config_.plugin_dir);
 }
 
 ClientService::~ClientService() { shutdown(); }
@@ -221,6 +216,13 @@ void ClientService::publish(const std::string& kind, const api::ApiMessage& even
     if (c.events.count(kind)) c.connection->send(event);
 }
 
+ServiceCall* ClientService::find_call(const std::string& id) const {
+  auto it = calls_.find(id);
+  return it == calls_.end() ? nullptr : it->second.get();
+}
+
+void ClientService::on_request(sip::IncomingRequest request) { tunnel_->on_request(std::move(request)); }
+
 void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) {
   // Incoming calls are for the user's devices, which register themselves; the
   // service only places calls (docs/api.md).
@@ -276,12 +278,14 @@ void ClientService::start_call(Device& device, CallMode mode, const JoinRequest&
   sip::CallOptions options;
   options.from = config_.identity;
   std::unique_ptr<ServiceCall> call;
-  if (device.dials_itself())
+  if (device.dials_itself()) {
     call = std::make_unique<ClickToDialCall>(*device_runtime_, *this, id, device, request.target);
-  else if (mode == CallMode::Loop)
-    call = std::make_unique<ThirdPartyCall>(loop_, *ua_, *this, id, device.id(), device.sip_uri(), request.target,
-                                            options, std::chrono::seconds(config_.keepalive_s));
-  else
+  } else if (mode == CallMode::Loop) {
+    auto loop_call = std::make_unique<ThirdPartyCall>(loop_, *ua_, *this, id, device.id(), device.sip_uri(),
+                                                      request.target, options, std::chrono::seconds(config_.keepalive_s));
+    loop_call->set_leg_listener(tunnel_.get());  // requests and responses in its dialogs the call does not use
+    call = std::move(loop_call);
+  } else
     call = std::make_unique<TransferCall>(loop_, *ua_, *this, id, device.id(), device.sip_uri(), request.target,
                                           options);
   auto* raw = call.get();

@@ -17,6 +17,7 @@
 #include "api/api_message.h"
 #include "service/api_server.h"
 #include "service/desktop_dialog.h"
+#include "service/reply.h"
 #include "service/device.h"
 #include "service/origin_policy.h"
 #include "service/roster_watch.h"
@@ -29,22 +30,8 @@ namespace confab::service {
 
 class ThirdPartyCall;
 class DeviceRuntime;
-
-// How a request is answered, possibly later (after SIP transactions): the
-// <Result> goes to the connection that asked, with its tag.
-class Reply {
- public:
-  Reply(std::shared_ptr<ApiConnection> to, std::string tag) : to_(std::move(to)), tag_(std::move(tag)) {}
-  // <Result status="ok" code="200" ...> with extra attributes (the ids created) and children.
-  void ok(const std::string& reason = "OK", const std::vector<std::pair<std::string, std::string>>& ids = {},
-          std::vector<api::ApiMessage> children = {}) const;
-  void error(int code, const std::string& reason) const;
-  const std::shared_ptr<ApiConnection>& connection() const { return to_; }
-
- private:
-  std::shared_ptr<ApiConnection> to_;
-  std::string tag_;
-};
+class Tunnel;
+class PluginLoader;
 
 class ClientService final : public sip::UserAgent::Handler, public CallObserver, public ApiHandler {
  public:
@@ -91,8 +78,17 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   const ServiceConfig& config() const { return config_; }
   uint16_t api_tcp_port() const { return api_ ? api_->tcp_port() : 0; }
   const std::string& token() const { return token_; }
-  // Sends `event` to every client subscribed to `kind` ("calls", "roster").
+  // Sends `event` to every client subscribed to `kind` ("calls", "roster", "tunnel", plugins' kinds).
   void publish(const std::string& kind, const api::ApiMessage& event);
+
+  // What the Tunnel and plugins build on (service/tunnel.h, service/plugin.h).
+  ServiceCall* find_call(const std::string& id) const;
+  void add_event_kind(const std::string& kind) { event_kinds_.insert(kind); }
+  bool has_event_kind(const std::string& kind) const { return event_kinds_.count(kind) > 0; }
+  const std::set<std::string>& event_kinds() const { return event_kinds_; }
+  bool has_subscriber(const std::string& kind) const;  // any client subscribed to `kind`
+  // sip::UserAgent::Handler: out-of-dialog requests the stack hands over (MESSAGE, INFO) go to the Tunnel.
+  void on_request(sip::IncomingRequest request) override;
 
   // sip::UserAgent::Handler
   void on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) override;
@@ -112,7 +108,6 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   ThirdPartyCall* current_call() const;
   api::ApiMessage describe(const ServiceCall& call, std::string_view state) const;
   void watch_roster(ThirdPartyCall& call);
-  bool has_subscriber(const std::string& kind) const;
   void finish_choice(const std::string& choice, const std::string& outcome);
 
   sip::EventLoop& loop_;
@@ -142,6 +137,9 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
     std::set<std::string> events;
   };
   std::map<uint64_t, Client> clients_;  // those that subscribed to events
+  std::set<std::string> event_kinds_{"calls", "roster", "choices"};
+  std::unique_ptr<Tunnel> tunnel_;
+  std::unique_ptr<PluginLoader> plugins_;
   uint64_t next_call_ = 1;
 };
 

@@ -96,8 +96,11 @@ void add_builtin_commands(ClientService& service) {
     std::set<std::string> events;
     std::istringstream words(m.attr("events"));
     for (std::string w; words >> w;) {
-      if (w != "calls" && w != "roster" && w != "choices")
-        return reply.error(400, "unknown event kind '" + w + "' (calls, roster, choices)");
+      if (!service.has_event_kind(w)) {
+        std::string known;
+        for (auto& k : service.event_kinds()) known += (known.empty() ? "" : ", ") + k;
+        return reply.error(400, "unknown event kind '" + w + "' (" + known + ")");
+      }
       events.insert(w);
     }
     service.subscribe(reply.connection(), events);

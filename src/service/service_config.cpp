@@ -62,6 +62,7 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
         if (*v <= 0) throw std::runtime_error("service.choice_timeout_s must be positive");
         c.choice_timeout_s = static_cast<unsigned>(*v);
       }
+      str("plugin_dir", c.plugin_dir);
       if (auto v = t["register"].value<bool>()) c.register_at_proxy = *v;
     }
     if (auto* devices = root["devices"].as_table()) {

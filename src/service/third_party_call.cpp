@@ -279,7 +279,23 @@ void ThirdPartyCall::end(int status, std::string_view reason) {
   check_gone();
 }
 
+void ThirdPartyCall::on_info(sip::Call& call, sip::IncomingRequest request) {
+  if (leg_listener_) leg_listener_->on_leg_request(*this, leg_name(call), request);
+  if (!request.answered()) request.respond(200, "OK");
+}
+
+void ThirdPartyCall::on_request(sip::Call& call, sip::IncomingRequest request) {
+  if (leg_listener_) leg_listener_->on_leg_request(*this, leg_name(call), request);
+  if (!request.answered()) request.respond(405, "Method Not Allowed");
+}
+
+void ThirdPartyCall::on_method_response(sip::Call& call, int status, std::string_view phrase,
+                                        const sip::Message& response) {
+  if (leg_listener_) leg_listener_->on_leg_response(*this, call, status, phrase, response);
+}
+
 void ThirdPartyCall::on_terminated(sip::Call& call, int status, std::string_view reason) {
+  if (leg_listener_) leg_listener_->on_leg_ended(*this, call);
   auto is = [&call](const std::shared_ptr<sip::Call>& c) { return c.get() == &call; };
   std::erase_if(old_targets_, is);
   if (is(new_target_) && phase_ != Phase::Ended) {

@@ -25,6 +25,24 @@
 
 namespace confab::service {
 
+class ThirdPartyCall;
+
+// What an extension (the service's Tunnel) sees of a loop-mode call's dialogs
+// beyond what the call itself uses: requests the peers send that the call has
+// no use for, and the responses to requests sent with sip::Call::request().
+class LegListener {
+ public:
+  virtual ~LegListener() = default;
+  // An INFO, MESSAGE, ... from a peer in one of the call's dialogs (`leg`:
+  // "device" or "target"). If the listener leaves it unanswered, the call
+  // answers as it would without one (INFO 200, anything else 405).
+  virtual void on_leg_request(ThirdPartyCall& call, std::string_view leg, sip::IncomingRequest& request) = 0;
+  virtual void on_leg_response(ThirdPartyCall& call, sip::Call& leg, int status, std::string_view phrase,
+                               const sip::Message& response) = 0;
+  // The dialog is over: no more responses will come from it.
+  virtual void on_leg_ended(ThirdPartyCall& call, sip::Call& leg) = 0;
+};
+
 class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
  public:
   // `keepalive`: how often both legs are probed with an in-dialog OPTIONS (0: never); a leg
@@ -52,12 +70,19 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
   // The dialog with the target (for in-dialog requests such as an RFC 4579 REFER), null if none.
   sip::Call* target_call() const { return target_.get(); }
   sip::Call* device_call() const { return device_.get(); }
+  void set_leg_listener(LegListener* listener) { leg_listener_ = listener; }
+  // "device" for the dialog with the device, "target" for any dialog with a target.
+  std::string_view leg_name(const sip::Call& leg) const { return &leg == device_.get() ? "device" : "target"; }
 
   // sip::CallHandler, for every leg.
   void on_invite_response(sip::Call& call, int status, const sip::Message& response) override;
   void on_reinvite(sip::Call& call, sip::IncomingRequest request) override;
   void on_request_response(sip::Call& call, sip::Method method, int status, const sip::Message& response) override;
   void on_terminated(sip::Call& call, int status, std::string_view reason) override;
+  // Forwarded to the LegListener.
+  void on_info(sip::Call& call, sip::IncomingRequest request) override;
+  void on_request(sip::Call& call, sip::IncomingRequest request) override;
+  void on_method_response(sip::Call& call, int status, std::string_view phrase, const sip::Message& response) override;
 
  private:
   enum class Phase {
@@ -96,6 +121,7 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
   std::deque<Completion> refers_;  // REFERs to the target awaiting their responses, in order
   std::function<void(int, const std::string&, const std::string&)> moved_;
   bool rang_ = false, gone_ = false;
+  LegListener* leg_listener_ = nullptr;
 };
 
 }  // namespace confab::service

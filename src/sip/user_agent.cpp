@@ -122,6 +122,7 @@ void IncomingRequest::respond(int status, std::string_view reason, const std::ve
 void CallHandler::on_reinvite(Call&, IncomingRequest request) { request.respond(488, "Not Acceptable Here"); }
 void CallHandler::on_info(Call&, IncomingRequest request) { request.respond(200, "OK"); }
 void CallHandler::on_refer(Call&, IncomingRequest request) { request.respond(603, "Declined"); }
+void CallHandler::on_request(Call&, IncomingRequest request) { request.respond(405, "Method Not Allowed"); }
 void UserAgent::Handler::on_request(IncomingRequest request) { request.respond(405, "Method Not Allowed"); }
 
 // ---- Call ----
@@ -189,6 +190,15 @@ void Call::hangup() {
     nua_respond(nh_, 480, "Temporarily Unavailable", TAG_END());
 }
 
+void Call::request(const RequestSpec& r) {
+  // nua_method sends any method; on a handle with a dialog nua fills in the
+  // dialog's Request-URI (remote target), tags, Call-ID, CSeq and route set.
+  std::string extra = header_block(r.headers);
+  nua_method(nh_, NUTAG_METHOD(r.method.c_str()), SIPTAG_HEADER_STR(or_null(extra)),
+             TAG_IF(!r.content_type.empty(), SIPTAG_CONTENT_TYPE_STR(r.content_type.c_str())),
+             TAG_IF(!r.body.empty(), SIPTAG_PAYLOAD_STR(r.body.c_str())), TAG_END());
+}
+
 std::string Call::remote_uri() const {
   sip_to_t const* remote = nua_handle_remote(nh_);
   if (!remote) return {};
@@ -225,7 +235,8 @@ Registration::~Registration() {
 
 struct UserAgent::PendingRequest {
   Method method;
-  std::function<void(int, const Message&)> on_response;
+  std::function<void(int, const Message&)> on_response;  // final response only
+  ResponseCallback on_every_response;                     // provisional ones too
 };
 
 struct NuaEvents {
@@ -318,9 +329,16 @@ struct NuaEvents {
       case nua_i_options:
       case nua_i_method:
       case nua_i_publish: {
-        if (status >= 200 || call_of(ua, nh)) return;
+        if (status >= 200) return;  // already answered by the stack
         Message msg = event_message(nua, saved);
         IncomingRequest req(nua, nh, std::move(saved), std::move(msg));
+        if (auto call = call_of(ua, nh)) {  // in a dialog: the call's handler answers
+          if (call->handler_)
+            call->handler_->on_request(*call, std::move(req));
+          else
+            req.respond(405, "Method Not Allowed");
+          return;
+        }
         req.saved_->owns_handle = true;
         ua.handler_.on_request(std::move(req));
         return;
@@ -394,6 +412,12 @@ struct NuaEvents {
       case nua_r_options:
       case nua_r_message:
       case nua_r_method: {
+        if (auto call = call_of(ua, nh); call && event == nua_r_method) {  // Call::request()
+          if (!call->handler_ || authenticate(ua, nh, status, sip)) return;
+          Message msg = event_message(nua, saved);
+          call->handler_->on_method_response(*call, status, phrase_or(phrase, ""), msg);
+          return;
+        }
         auto it = ua.requests_.find(nh);
         if (it == ua.requests_.end() && event == nua_r_options) {  // Call::ping(), in a dialog
           auto call = call_of(ua, nh);
@@ -401,13 +425,21 @@ struct NuaEvents {
             call->handler_->on_request_response(*call, Method::Options, status, event_message(nua, saved));
           return;
         }
-        if (it == ua.requests_.end() || status < 200) return;
+        if (it == ua.requests_.end()) return;
+        if (status < 200) {
+          if (it->second->on_every_response) {
+            Message msg = event_message(nua, saved);
+            it->second->on_every_response(status, phrase_or(phrase, ""), msg);
+          }
+          return;
+        }
         if (authenticate(ua, nh, status, sip)) return;
         Message msg = event_message(nua, saved);
         auto pending = std::move(it->second);
         ua.requests_.erase(it);
         nua_handle_destroy(nh);
         if (pending->on_response) pending->on_response(status, msg);
+        if (pending->on_every_response) pending->on_every_response(status, phrase_or(phrase, ""), msg);
         return;
       }
       case nua_r_shutdown:
@@ -522,7 +554,7 @@ void UserAgent::send_request(Method method, const std::string& target, std::stri
                              const std::vector<HeaderField>& headers) {
   nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(target.c_str()), TAG_END());
   if (!nh) return;
-  requests_[nh] = std::make_unique<PendingRequest>(PendingRequest{method, std::move(on_response)});
+  requests_[nh] = std::make_unique<PendingRequest>(PendingRequest{method, std::move(on_response), {}});
   std::string ct(content_type), payload(body), extra = header_block(headers);
   auto common = [&](auto fn) {
     fn(nh, SIPTAG_HEADER_STR(or_null(extra)), TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
@@ -533,11 +565,28 @@ void UserAgent::send_request(Method method, const std::string& target, std::stri
   else if (method == Method::Message)
     common(nua_message);
   else {
+    // nua_method needs the name in NUTAG_METHOD (else it fails with 900).
     std::string name(method_name(method));
-    nua_method(nh, SIPTAG_REQUEST_STR((name + " " + target + " SIP/2.0").c_str()), SIPTAG_HEADER_STR(or_null(extra)),
+    nua_method(nh, NUTAG_METHOD(name.c_str()), SIPTAG_REQUEST_STR((name + " " + target + " SIP/2.0").c_str()),
+               SIPTAG_HEADER_STR(or_null(extra)),
                TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
                TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END());
   }
+}
+
+void UserAgent::send_request(const RequestSpec& r, ResponseCallback on_response) {
+  std::string to = r.to.empty() ? r.request_uri : r.to;
+  std::string from = r.from.empty() ? options_.identity : r.from;
+  nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+  if (!nh) {
+    if (on_response) on_response(500, "cannot create a SIP handle", Message());
+    return;
+  }
+  requests_[nh] = std::make_unique<PendingRequest>(PendingRequest{method_from_name(r.method), {}, std::move(on_response)});
+  std::string extra = header_block(r.headers);
+  nua_method(nh, NUTAG_METHOD(r.method.c_str()), NUTAG_URL(r.request_uri.c_str()), SIPTAG_HEADER_STR(or_null(extra)),
+             TAG_IF(!r.content_type.empty(), SIPTAG_CONTENT_TYPE_STR(r.content_type.c_str())),
+             TAG_IF(!r.body.empty(), SIPTAG_PAYLOAD_STR(r.body.c_str())), TAG_END());
 }
 
 void UserAgent::shutdown(std::chrono::milliseconds timeout) {

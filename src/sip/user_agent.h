@@ -59,6 +59,22 @@ class IncomingRequest {
   bool final_sent_ = false;
 };
 
+// A request built field by field (the service's Tunnel, plugins). Out of a
+// dialog every field counts; in a dialog only method, headers and body do: the
+// dialog supplies Request-URI, From, To, Call-ID, CSeq and Route.
+struct RequestSpec {
+  std::string method;       // any token: "OPTIONS", "MESSAGE", "INFO", "X-PING", ...
+  std::string request_uri;
+  std::string from, to;     // "" : our identity / the Request-URI
+  std::vector<HeaderField> headers;  // extra fields (not Via, Call-ID, CSeq, Content-Length)
+  std::string content_type, body;
+};
+
+// Every response to a request, provisional ones first, the final one
+// (status >= 200) last. When the stack itself ends the request (timeout,
+// transport error) `response` is empty and `phrase` says why.
+using ResponseCallback = std::function<void(int status, std::string_view phrase, const Message& response)>;
+
 class CallHandler {
  public:
   virtual ~CallHandler() = default;
@@ -75,6 +91,12 @@ class CallHandler {
   virtual void on_notify(Call& call, const Message& notify) {}
   // The response to a BYE, INFO, REFER, UPDATE or OPTIONS (ping) we sent.
   virtual void on_request_response(Call& call, Method method, int status, const Message& response) {}
+  // A request in the dialog other than those above (MESSAGE, ...); answer it. Default: 405.
+  virtual void on_request(Call& call, IncomingRequest request);
+  // Each response (provisional and final) to a request sent with Call::request().
+  // nua sends a dialog's non-INVITE requests one after another, so responses
+  // come in the order the requests were made.
+  virtual void on_method_response(Call& call, int status, std::string_view phrase, const Message& response) {}
   // The dialog is over (BYE either way, CANCEL, rejection, timeout). Called once.
   virtual void on_terminated(Call& call, int status, std::string_view reason) = 0;
 };
@@ -112,6 +134,9 @@ class Call {
   void notify_refer(int status, std::string_view reason, bool final);
   // Hangs up: CANCEL before an answer, BYE after, a rejection if it is still ringing here.
   void hangup();
+  // Any request in this dialog (method, headers and body of `request`); the
+  // responses arrive in CallHandler::on_method_response.
+  void request(const RequestSpec& request);
 
   const std::string& id() const { return id_; }  // stable id for logs and APIs
   bool incoming() const { return incoming_; }
@@ -227,6 +252,8 @@ class UserAgent {
   void send_request(Method method, const std::string& target, std::string_view content_type, std::string_view body,
                     std::function<void(int status, const Message& response)> on_response = {},
                     const std::vector<HeaderField>& headers = {});
+  // Out-of-dialog request of any method; `on_response` gets every response.
+  void send_request(const RequestSpec& request, ResponseCallback on_response);
 
   // Ends every call and registration and waits (running `loop`) until the stack
   // has said goodbye, at most `timeout`.
