@@ -184,8 +184,25 @@ std::vector<std::string> ClientService::command_names() const {
   return out;
 }
 
+namespace {
+
+// What a third-party web page (an approved origin) may do: place and follow the
+// user's calls. Not: raw SIP (Tunnel, plugins), approving origins or answering
+// the user's device choices, which stay with local programs and the chooser page.
+const std::set<std::string> kWebCommands = {"Join",   "ExternalJoin", "SameDeviceJoin", "Invite",   "Hangup",
+                                            "Calls",  "Devices",      "Subscribe",      "Auth"};
+const std::set<std::string> kWebEvents = {"calls", "roster"};
+
+bool from_web_page(const ApiConnection& c) { return c.peer().rfind("web:", 0) == 0; }
+
+}  // namespace
+
 void ClientService::on_message(const std::shared_ptr<ApiConnection>& from, api::ApiMessage message) {
   Reply reply(from, message.attr("tag"));
+  if (from_web_page(*from) && commands_.count(message.name) && !kWebCommands.count(message.name)) {
+    spdlog::warn("api {}: <{}> refused to a web page", from->peer(), message.name);
+    return reply.error(403, "<" + message.name + "> is not available to web pages");
+  }
   auto it = commands_.find(message.name);
   if (it == commands_.end()) {
     spdlog::info("api {}: unknown command <{}>", from->peer(), message.name);
@@ -203,12 +220,16 @@ void ClientService::on_message(const std::shared_ptr<ApiConnection>& from, api::
 
 void ClientService::on_closed(const std::shared_ptr<ApiConnection>& connection) { clients_.erase(connection->id()); }
 
-void ClientService::subscribe(const std::shared_ptr<ApiConnection>& client, const std::set<std::string>& events) {
+bool ClientService::subscribe(const std::shared_ptr<ApiConnection>& client, const std::set<std::string>& events) {
+  if (from_web_page(*client))
+    for (auto& e : events)
+      if (!kWebEvents.count(e)) return false;
   if (events.empty()) {
     clients_.erase(client->id());
-    return;
+    return true;
   }
   clients_[client->id()] = Client{client, events};
+  return true;
 }
 
 void ClientService::publish(const std::string& kind, const api::ApiMessage& event) {

@@ -73,7 +73,8 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   void hangup(const std::string& call_id, const Reply& reply);
   api::ApiMessage calls() const;
   api::ApiMessage devices() const;
-  void subscribe(const std::shared_ptr<ApiConnection>& client, const std::set<std::string>& events);
+  // False (nothing changed) when a web page asks for kinds only local programs get.
+  bool subscribe(const std::shared_ptr<ApiConnection>& client, const std::set<std::string>& events);
   bool has_device(const std::string& id) const { return devices_.count(id) > 0; }
   const ServiceConfig& config() const { return config_; }
   uint16_t api_tcp_port() const { return api_ ? api_->tcp_port() : 0; }

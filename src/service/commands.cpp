@@ -103,7 +103,8 @@ void add_builtin_commands(ClientService& service) {
       }
       events.insert(w);
     }
-    service.subscribe(reply.connection(), events);
+    if (!service.subscribe(reply.connection(), events))
+      return reply.error(403, "web pages get calls and roster events only");
     reply.ok(events.empty() ? "unsubscribed" : "subscribed");
   });
 

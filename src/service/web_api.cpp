@@ -81,7 +81,7 @@ void WebApi::start() {
   h.on_open = [this, weak](const std::shared_ptr<http::WebSocket>& ws, const http::Request& r) {
     std::string origin = r.header("origin");
     auto connection = std::make_shared<ApiConnection>(std::weak_ptr<ApiTransport>(weak), next_connection_id(),
-                                                      "web:" + origin);
+                                                      own_origin(origin) ? "chooser" : "web:" + origin);
     std::lock_guard lock(mutex_);
     sockets_[connection->id()] = ws;
     connections_[ws->id()] = connection;

@@ -4,7 +4,7 @@
 //       waits on the chooser page for a join request, clicks DEVICE, waits until it is gone
 //   node drive.mjs approve CHOOSER_URL APP_URL
 //       the app page (another origin) is refused; approve its origin on the chooser page;
-//       the app page then connects and sends {"type":"Devices"}; prints what it got
+//       the app page then connects and sends its requests (see app.html); prints each result
 //
 // Prints one line per step; exits non-zero on any failure or timeout.
 import { chromium } from "playwright-core";
@@ -40,8 +40,10 @@ try {
     console.log("approved " + origin);
     await app.reload();
     await app.locator("#status", { hasText: "connected" }).waitFor({ timeout });
-    await app.locator("#result").filter({ hasText: "Devices" }).waitFor({ timeout });
-    console.log("app result " + (await app.locator("#result").textContent()));
+    for (const tag of ["1", "2", "3", "4"]) {
+      await app.locator("#r" + tag).filter({ hasText: "Result" }).waitFor({ timeout });
+      console.log("app result " + tag + " " + (await app.locator("#r" + tag).textContent()));
+    }
   } else {
     throw new Error("unknown mode " + mode);
   }

@@ -166,6 +166,10 @@ def test_web_origins_must_be_approved_and_the_web_side_is_guarded(tmp_path):
         rc, log = drive("approve", url, "http://127.0.0.1:5077/")
         assert rc == 0, log
         assert "app refused" in log and '"type":"Devices"' in log and '"id":"desk"' in log, log
+        # What web pages may not do, even approved ones: approve origins, follow choices, raw SIP.
+        for tag in ("2", "3", "4"):
+            line = next(x for x in log.splitlines() if x.startswith(f"app result {tag} "))
+            assert '"code":"403"' in line, line
         assert (svc.runtime / "approved-origins").read_text().split() == ["http://127.0.0.1:5077"]
         rc, out, _ = svc.cli("approve", "--revoke", "http://127.0.0.1:5077")
         assert rc == 0
