@@ -31,7 +31,7 @@ ce::EndpointStatus status_of(const Participant& p) {
 
 ConferenceRoom::ConferenceRoom(sip::EventLoop& loop, std::string id, std::string uri,
                                std::chrono::milliseconds notify_interval)
-    : loop_(loop), id_(std::move(id)), uri_(std::move(uri)), notify_interval_(notify_interval), flush_timer_(loop) {}
+    : id_(std::move(id)), uri_(std::move(uri)), notify_interval_(notify_interval), flush_timer_(loop) {}
 
 ConferenceRoom::~ConferenceRoom() {
   if (!closed_) close();

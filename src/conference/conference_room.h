@@ -61,7 +61,6 @@ class ConferenceRoom final : public sip::NotifierHandler {
   void touch(const std::string& user);
   void flush();
 
-  sip::EventLoop& loop_;
   std::string id_, uri_;
   std::chrono::milliseconds notify_interval_;
   std::map<std::string, Participant*> participants_;  // by participant id

@@ -50,7 +50,7 @@ MixerServer::MixerServer(sip::EventLoop& loop, MixerConfig config)
     : loop_(loop), config_(std::move(config)), ports_(config_.rtp_low, config_.rtp_high),
       engine_({config_.threads, config_.rtp_timeout_ms},
               [this](LegId id, MixEngine::LegEvent ev) { loop_.post([this, id, ev] { on_leg_event(id, ev); }); },
-              [this](LegId id, char digit) { spdlog::info("leg {}: DTMF digit {}", id, digit); }) {
+              [](LegId id, char digit) { spdlog::info("leg {}: DTMF digit {}", id, digit); }) {
   sip::UserAgentOptions ua;
   ua.listen = config_.listen;
   ua.user_agent = "confab-mixer";
