@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/tunnel_command.h"
 #include "service/service_config.h"
+#include "sip/uri.h"
 
 namespace confab::cli {
 
@@ -71,12 +72,8 @@ std::string sip_target_of_link(const std::string& link) {
   while (rest.rfind("//", 0) == 0) rest.erase(0, 2);  // callto://user and sip://user as some pages write them
   if (rest.empty() || rest.find_first_of(" <>\"\r\n") != std::string::npos) return {};
   if (scheme == "sip" || scheme == "sips") return scheme + ":" + rest;
-  auto tel = [](std::string number) -> std::string {
-    std::string digits;
-    for (char c : number.substr(0, number.find(';'))) {
-      if (isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '*' || c == '#') digits += c;
-      else if (c != '-' && c != '.' && c != '(' && c != ')') return {};
-    }
+  auto tel = [](const std::string& number) {
+    std::string digits = sip::telephone_digits(number);
     return digits.empty() ? std::string() : "tel:" + digits;
   };
   if (scheme == "tel") return tel(rest);

@@ -1,6 +1,6 @@
 #include "conference/conference_config.h"
 
-#include <toml++/toml.h>
+#include "base/toml_file.h"
 
 #include <stdexcept>
 
@@ -20,28 +20,16 @@ void read_count(const toml::node_view<toml::node>& table, const char* key, T& ou
 }  // namespace
 
 void load_conference_config(const std::string& path, ConferenceConfig& c) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error(path + ": " + std::string(e.description()));
-  }
+  toml::table root = base::parse_toml_file(path);
   auto t = root["conference"];
   if (!t) return;
   try {
-    if (auto* arr = t["listen"].as_array())
-      for (auto& v : *arr) {
-        auto s = v.value<std::string>();
-        auto spec = s ? sip::ListenSpec::parse(*s) : std::nullopt;
-        if (!spec) throw std::runtime_error("conference.listen: bad address");
-        c.listen.push_back(*spec);
-      }
-    if (auto* arr = t["domains"].as_array())
-      for (auto& v : *arr) {
-        auto s = v.value<std::string>();
-        if (!s) throw std::runtime_error("conference.domains must be an array of strings");
-        c.domains.push_back(*s);
-      }
+    for (auto& s : base::toml_strings(t["listen"], "conference.listen")) {
+      auto spec = sip::ListenSpec::parse(s);
+      if (!spec) throw std::runtime_error("conference.listen: bad address '" + s + "'");
+      c.listen.push_back(*spec);
+    }
+    for (auto& d : base::toml_strings(t["domains"], "conference.domains")) c.domains.push_back(d);
     if (auto v = t["mixer"].value<std::string>()) c.mixer = *v;
     if (auto v = t["admin_token"].value<std::string>()) c.admin_token = *v;
     read_count(t, "max_participants", c.max_participants);

@@ -1,27 +1,11 @@
 #include "proxy/proxy_config.h"
 
-#include <toml++/toml.h>
+#include "base/toml_file.h"
 
 #include <stdexcept>
 
 namespace confab::proxy {
 
-namespace {
-
-std::vector<std::string> string_array(const toml::node_view<toml::node>& node, const std::string& key) {
-  std::vector<std::string> out;
-  if (!node) return out;
-  auto* arr = node.as_array();
-  if (!arr) throw std::runtime_error(key + " must be an array of strings");
-  for (auto& v : *arr) {
-    auto s = v.value<std::string>();
-    if (!s) throw std::runtime_error(key + " must be an array of strings");
-    out.push_back(*s);
-  }
-  return out;
-}
-
-}  // namespace
 
 void add_route(ProxyConfig& config, const std::string& spec) {
   auto eq = spec.find('=');
@@ -31,22 +15,17 @@ void add_route(ProxyConfig& config, const std::string& spec) {
 }
 
 void load_proxy_config(const std::string& path, ProxyConfig& c) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error(path + ": " + std::string(e.description()));
-  }
+  toml::table root = base::parse_toml_file(path);
   auto p = root["proxy"];
   if (!p) return;
   try {
-    for (auto& s : string_array(p["listen"], "proxy.listen")) {
+    for (auto& s : base::toml_strings(p["listen"], "proxy.listen")) {
       auto spec = sip::ListenSpec::parse(s);
       if (!spec) throw std::runtime_error("proxy.listen: bad address '" + s + "'");
       c.listen.push_back(*spec);
     }
     if (auto v = p["db"].value<std::string>()) c.db_path = *v;
-    for (auto& d : string_array(p["domains"], "proxy.domains")) c.domains.push_back(d);
+    for (auto& d : base::toml_strings(p["domains"], "proxy.domains")) c.domains.push_back(d);
     if (auto* routes = p["routes"].as_table())
       for (auto& [k, v] : *routes) {
         auto hop = v.value<std::string>();
@@ -64,7 +43,7 @@ void load_proxy_config(const std::string& path, ProxyConfig& c) {
     auto a = p["auth"];
     if (auto v = a["register"].value<bool>()) c.auth_register = *v;
     if (auto v = a["invite"].value<bool>()) c.auth_invite = *v;
-    if (a["algorithms"]) c.auth_algorithms = string_array(a["algorithms"], "proxy.auth.algorithms");
+    if (a["algorithms"]) c.auth_algorithms = base::toml_strings(a["algorithms"], "proxy.auth.algorithms");
     if (auto v = a["realm"].value<std::string>()) c.realm = *v;
     if (auto v = a["nonce_ttl"].value<int64_t>()) c.nonce_ttl = *v;
   } catch (const std::runtime_error& e) {

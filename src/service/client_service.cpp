@@ -54,12 +54,8 @@ bool same_server(const std::string& a, const std::string& b) {
 std::string resolve_target(const std::string& target, const std::string& tel_gateway, std::string& error) {
   if (is_sip_uri(target)) return target;
   if (target.rfind("tel:", 0) == 0) {
-    std::string digits;
-    for (char c : target.substr(4, target.find(';') - 4)) {
-      if (isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '*' || c == '#') digits += c;
-      else if (c != '-' && c != '.' && c != '(' && c != ')') digits.clear(), digits += '!';
-    }
-    if (digits.empty() || digits.find('!') != std::string::npos) return error = "'" + target + "' is not a telephone number", "";
+    std::string digits = sip::telephone_digits(target);
+    if (digits.empty()) return error = "'" + target + "' is not a telephone number", "";
     if (tel_gateway.empty()) return error = "tel: targets need tel_gateway in service.toml", "";
     return "sip:" + digits + "@" + tel_gateway + ";user=phone";
   }

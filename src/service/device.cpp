@@ -41,14 +41,8 @@ class SipDevice final : public Device {
 class PstnDevice final : public Device {
  public:
   explicit PstnDevice(const DeviceConfig& c) : Device(c) {
-    std::string number = setting(c, "number");
-    if (number.rfind("tel:", 0) == 0) number.erase(0, 4);
-    for (char ch : number)
-      if (!(isdigit(static_cast<unsigned char>(ch)) || ch == '+' || ch == '*' || ch == '#' || ch == '-' || ch == '.'))
-        throw std::runtime_error("device " + c.id + ": '" + number + "' is not a telephone number");
-    std::string digits;
-    for (char ch : number)
-      if (ch != '-' && ch != '.') digits += ch;  // RFC 3966 visual separators
+    std::string number = setting(c, "number"), digits = sip::telephone_digits(number);
+    if (digits.empty()) throw std::runtime_error("device " + c.id + ": '" + number + "' is not a telephone number");
     std::string gateway = setting(c, "gateway");
     if (gateway.rfind("sip:", 0) == 0) gateway.erase(0, 4);
     uri_ = checked_sip_uri(c.id, "sip:" + digits + "@" + gateway + ";user=phone");

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <toml++/toml.h>
+#include "base/toml_file.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -15,22 +15,14 @@
 namespace confab::service {
 
 void load_service_config(const std::string& path, ServiceConfig& c) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error(path + ": " + std::string(e.description()));
-  }
+  toml::table root = base::parse_toml_file(path);
   try {
     if (auto t = root["service"]) {
-      if (auto* arr = t["sip"].as_array()) {
-        c.sip_listen.clear();
-        for (auto& v : *arr) {
-          auto s = v.value<std::string>();
-          auto spec = s ? sip::ListenSpec::parse(*s) : std::nullopt;
-          if (!spec) throw std::runtime_error("service.sip: bad address");
-          c.sip_listen.push_back(*spec);
-        }
+      if (t["sip"]) c.sip_listen.clear();
+      for (auto& s : base::toml_strings(t["sip"], "service.sip")) {
+        auto spec = sip::ListenSpec::parse(s);
+        if (!spec) throw std::runtime_error("service.sip: bad address '" + s + "'");
+        c.sip_listen.push_back(*spec);
       }
       auto str = [&](const char* key, std::string& out) {
         auto node = t[key];

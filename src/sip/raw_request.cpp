@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "sip/text_lines.h"
 #include "sip/uri.h"
 
 namespace confab::sip {
@@ -80,10 +81,7 @@ RawRequestResult parse_raw_request(std::string_view text, size_t max_bytes) {
   bool blank_line = false;
   size_t pos = 0;
   while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view line = next_line(text, pos);
     if (line.empty()) {
       blank_line = true;
       body = text.substr(pos);

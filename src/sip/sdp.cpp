@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "sip/sofia_runtime.h"
+#include "sip/text_lines.h"
 
 namespace confab::sip {
 
@@ -96,10 +97,7 @@ bool plain_media_line(std::string_view line) {
 bool plain_sdp_text(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view line = next_line(text, pos);
     if (line.empty()) continue;
     if (line.size() < 2 || line[0] < 'a' || line[0] > 'z' || line[1] != '=') return false;  // "<type>=<value>"
     bool free_text = line.size() >= 2 && line[1] == '=' && std::string_view("siepu").find(line[0]) != std::string_view::npos;

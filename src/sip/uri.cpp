@@ -174,4 +174,19 @@ std::string host_port(std::string_view host, std::string_view port) {
   return s;
 }
 
+std::string telephone_digits(std::string_view number) {
+  if (number.size() >= 4 && strncasecmp(number.data(), "tel:", 4) == 0) number.remove_prefix(4);
+  number = number.substr(0, number.find(';'));
+  std::string digits;
+  bool any_digit = false;
+  for (char c : number) {
+    if (isdigit(static_cast<unsigned char>(c))) any_digit = true;
+    if (isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '*' || c == '#')
+      digits += c;
+    else if (c != '-' && c != '.' && c != '(' && c != ')' && c != ' ')
+      return {};
+  }
+  return any_digit ? digits : std::string();
+}
+
 }  // namespace confab::sip

@@ -52,4 +52,9 @@ class Uri {
 // "host:port" with IPv6 brackets kept; ":port" only when the port is not empty.
 std::string host_port(std::string_view host, std::string_view port);
 
+// The dialable digits of a telephone number ("tel:+1-555-0100", "+1 (555) 0100",
+// parameters after ';' ignored): digits, '+', '*', '#', with the RFC 3966 visual
+// separators (- . ( ) and space) dropped. "" if anything else is in it, or no digit.
+std::string telephone_digits(std::string_view number);
+
 }  // namespace confab::sip

@@ -65,3 +65,12 @@ TEST(Uri, EditsParameters) {
   u.remove_param("x");
   EXPECT_EQ(u.str(), "sip:a@h;lr;transport=tcp");
 }
+
+TEST(Uri, TelephoneDigitsDropVisualSeparators) {
+  EXPECT_EQ(confab::sip::telephone_digits("tel:+1-555-0100"), "+15550100");
+  EXPECT_EQ(confab::sip::telephone_digits("+1 (555) 01.00;phone-context=example.com"), "+15550100");
+  EXPECT_EQ(confab::sip::telephone_digits("*21#"), "*21#");
+  EXPECT_EQ(confab::sip::telephone_digits("call me"), "");
+  EXPECT_EQ(confab::sip::telephone_digits("tel:+-"), "");
+  EXPECT_EQ(confab::sip::telephone_digits(""), "");
+}

@@ -259,19 +259,16 @@ struct NuaEvents {
       case nua_r_options:
       case nua_r_message:
       case nua_r_method: {
-        if (auto call = call_of(ua, nh); call && event == nua_r_method) {  // Call::request()
+        if (auto call = call_of(ua, nh); call && event != nua_r_message) {  // in a dialog: request() or ping()
           if (!call->handler_ || authenticate(ua, nh, status, sip)) return;
           Message msg = event_message(nua, saved);
-          call->handler_->on_method_response(*call, status, phrase_or(phrase, ""), msg);
+          if (event == nua_r_method)
+            call->handler_->on_method_response(*call, status, phrase_or(phrase, ""), msg);
+          else if (status >= 200)
+            call->handler_->on_request_response(*call, Method::Options, status, msg);
           return;
         }
         auto it = ua.requests_.find(nh);
-        if (it == ua.requests_.end() && event == nua_r_options) {  // Call::ping(), in a dialog
-          auto call = call_of(ua, nh);
-          if (call && call->handler_ && status >= 200)
-            call->handler_->on_request_response(*call, Method::Options, status, event_message(nua, saved));
-          return;
-        }
         if (it == ua.requests_.end()) return;
         if (status < 200) {
           if (it->second->on_every_response) {
