@@ -176,6 +176,19 @@ void print_events(api::ApiClient& client, std::chrono::milliseconds for_how_long
   }
 }
 
+// Waits (at most `limit`) until the phone log `log` has a line starting with `prefix`.
+bool wait_for_line(const std::filesystem::path& log, const std::string& prefix, std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  do {
+    std::ifstream in(log);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind(prefix, 0) == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
+}
+
 // The last roster line the watcher phone printed (event=roster ... members=...).
 std::string last_roster(const std::filesystem::path& log) {
   std::ifstream in(log);
@@ -233,6 +246,8 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
   std::vector<ChildPhone> phones = {spawn_phone("alice", 440, 5172, room, via, dir),
                                     spawn_phone("bob", 660, 5174, room, via, dir),
                                     spawn_phone("carol", 880, 5176, room, via, dir)};
+  // The conference exists once a phone is in it; a SUBSCRIBE before that gets 404.
+  wait_for_line(dir / "alice.log", "event=answered ", std::chrono::seconds(10));
   ChildPhone watcher = spawn_phone("watcher", 0, 5178, room, via, dir, PhoneRole::Watch);
   std::cout << "\nConfab demo is running on loopback (Ctrl-C to stop). Files: " << dir.string() << "\n\n"
             << "  proxy/registrar    sip:" << proxy_addr << " (UDP+TCP), domain confab.local; "
@@ -272,7 +287,7 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
     chooser = s->chooser_url();
     return s;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the devices are listening
+  for (auto* device : {&desk, &laptop}) wait_for_line(dir / (device->name + ".log"), "event=ready ", std::chrono::seconds(10));
   std::string socket = service::runtime_dir() + "/service.sock";
   auto client = api::ApiClient::unix_socket(socket);
   client.call(api::ApiMessage("Subscribe").set("events", "calls roster"));
