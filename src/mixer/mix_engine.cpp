@@ -94,13 +94,11 @@ struct MixEngine::Worker {
     for (auto& fn : batch) fn(*this);
   }
 
-  // epoll data: the leg's address, low bit set for its RTCP socket.
+  // Only RTCP sockets are in the epoll set (epoll data: the leg); RTP is read every tick.
   void attach(std::unique_ptr<Leg> leg) {
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.u64 = reinterpret_cast<uintptr_t>(leg.get());
-    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, leg->stream->rtp_fd(), &ev);
-    ev.data.u64 = reinterpret_cast<uintptr_t>(leg.get()) | 1u;
+    ev.data.ptr = leg.get();
     epoll_ctl(epoll_fd, EPOLL_CTL_ADD, leg->stream->rtcp_fd(), &ev);
     auto& mix = mixes[leg->mix];
     mix.id = leg->mix;
@@ -116,7 +114,6 @@ struct MixEngine::Worker {
     if (it == legs.end()) return nullptr;
     auto leg = std::move(it->second);
     legs.erase(it);
-    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, leg->stream->rtp_fd(), nullptr);
     epoll_ctl(epoll_fd, EPOLL_CTL_DEL, leg->stream->rtcp_fd(), nullptr);
     auto m = mixes.find(leg->mix);
     if (m != mixes.end()) {
@@ -147,8 +144,7 @@ struct MixEngine::Worker {
       next += period;
       drain();
       uint64_t now_ms = monotonic_ns() / 1000000ull;
-      receive(now_ms);
-      for (auto& [id, mix] : mixes) mix_once(mix);
+      receive_and_mix(now_ms);
       if (ticks % 25 == 0) check_timeouts(now_ms);
       ++ticks;
       uint64_t done = monotonic_ns();
@@ -164,19 +160,21 @@ struct MixEngine::Worker {
     }
   }
 
-  void receive(uint64_t now_ms) {
-    epoll_event events[256];
+  // Mix by mix: read each leg's RTP, then mix and send. A leg's socket and
+  // state are touched twice in a row, still in cache (with thousands of legs a
+  // receive pass over all of them, then a send pass, misses every time). Every
+  // leg sends a packet every tick or so: one recvmmsg per leg and tick costs
+  // less than asking epoll which of them have one (measured at 2000 legs).
+  void receive_and_mix(uint64_t now_ms) {
+    for (auto& [id, mix] : mixes) {
+      for (Leg* leg : mix.legs) leg->stream->receive(now_ms);
+      mix_once(mix);
+    }
+    epoll_event events[64];
     for (;;) {
-      int n = epoll_wait(epoll_fd, events, 256, 0);
-      for (int i = 0; i < n; ++i) {
-        uint64_t tag = events[i].data.u64;
-        Leg* leg = reinterpret_cast<Leg*>(static_cast<uintptr_t>(tag & ~uint64_t{1}));
-        if (tag & 1)
-          leg->stream->drain_rtcp();
-        else
-          leg->stream->receive(now_ms);
-      }
-      if (n < 256) break;
+      int n = epoll_wait(epoll_fd, events, 64, 0);
+      for (int i = 0; i < n; ++i) static_cast<Leg*>(events[i].data.ptr)->stream->drain_rtcp();
+      if (n < 64) break;
     }
   }
 
