@@ -84,6 +84,10 @@ ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config)
   }
   if (!config_.default_device.empty() && !devices_.count(config_.default_device) && !is_sip_uri(config_.default_device))
     throw std::runtime_error("default_device '" + config_.default_device + "' is neither a configured device nor a SIP URI");
+  if (!config_.incoming_device.empty() && config_.incoming_device != "off" && !devices_.count(config_.incoming_device) &&
+      !is_sip_uri(config_.incoming_device))
+    throw std::runtime_error("incoming_device '" + config_.incoming_device +
+                             "' is neither a configured device, a SIP URI nor \"off\"");
 
   sip::UserAgentOptions o;
   o.listen = config_.sip_listen.empty() ? std::vector<sip::ListenSpec>{*sip::ListenSpec::parse("udp:127.0.0.1:5062")}
@@ -240,11 +244,53 @@ ServiceCall* ClientService::find_call(const std::string& id) const {
 
 void ClientService::on_request(sip::IncomingRequest request) { tunnel_->on_request(std::move(request)); }
 
+// A call to the user's identity rings incoming_device (default: default_device)
+// as a loop-mode call, so SameDeviceJoin, Hangup and the events work on it too.
 void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) {
-  // Incoming calls are for the user's devices, which register themselves; the
-  // service only places calls (docs/api.md).
-  spdlog::info("service: incoming call from {} declined", invite.message().from_uri());
-  invite.respond(480, "Temporarily Unavailable");
+  const sip::Message& m = invite.message();
+  std::string from = m.from_uri();
+  std::string dev = config_.incoming_device.empty() ? config_.default_device : config_.incoming_device;
+  std::shared_ptr<Device> adhoc;
+  Device* device = dev == "off" ? nullptr : resolve_device(dev, adhoc);
+  if (!device || device->dials_itself()) {
+    spdlog::info("service: incoming call from {} declined: {}", from,
+                 device ? "device " + dev + " cannot be rung" : "no incoming_device or default_device");
+    return invite.respond(480, "Temporarily Unavailable");
+  }
+  if (!m.body().empty() && m.content_type() != "application/sdp")
+    return invite.respond(415, "Unsupported Media Type", {{"Accept", "application/sdp"}});
+  auto pending = std::make_shared<std::pair<std::shared_ptr<sip::Call>, sip::IncomingRequest>>(call, std::move(invite));
+  device->prepare(*device_runtime_, [this, device, adhoc, pending](int status, const std::string& reason) {
+    if (!ua_ || device_runtime_->stopped()) return;
+    if (status >= 300) {
+      spdlog::warn("service: incoming call: device {} not ready ({} {})", device->id(), status, reason);
+      return pending->second.respond(480, "Temporarily Unavailable");
+    }
+    if (pending->first->terminated()) return;  // the caller gave up meanwhile
+    answer_incoming(*device, pending->first, std::move(pending->second));
+  });
+}
+
+void ClientService::answer_incoming(Device& device, std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite) {
+  std::string id = "c" + std::to_string(next_call_++);
+  const sip::Message& m = invite.message();
+  std::string from = m.from_uri();
+  sip::CallOptions options;
+  // The device shows who is calling, not the service (the display name without quotes or escapes).
+  std::string display;
+  for (char c : m.from_display())
+    if (static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\') display += c;
+  options.from = display.empty() ? "<" + from + ">" : "\"" + display + "\" <" + from + ">";
+  auto call = std::make_unique<ThirdPartyCall>(loop_, *ua_, *this, id, device.id(), device.sip_uri(), from, options,
+                                               std::chrono::seconds(config_.keepalive_s));
+  call->set_leg_listener(tunnel_.get());
+  auto* raw = call.get();
+  calls_[id] = std::move(call);
+  spdlog::info("service: incoming call {} from {} rings {}", id, from, device.id());
+  raw->answer(std::move(caller), std::move(invite), [id](int status, const std::string& reason) {
+    if (status >= 300) spdlog::info("service: incoming call {} not connected ({} {})", id, status, reason);
+  });
+  if (!raw->ended()) publish("calls", describe(*raw, "incoming"));
 }
 
 ThirdPartyCall* ClientService::current_call() const {
@@ -258,7 +304,16 @@ api::ApiMessage ClientService::describe(const ServiceCall& call, std::string_vie
   m.set("id", call.id()).set("state", state).set("mode", mode_name(call.mode()));
   m.set("device", call.device_id()).set("target", call.target_uri());
   if (call.id() == current_) m.set("current", "true");
+  if (auto* loop_call = dynamic_cast<const ThirdPartyCall*>(&call); loop_call && loop_call->incoming())
+    m.set("direction", "incoming");
   return m;
+}
+
+Device* ClientService::resolve_device(const std::string& dev, std::shared_ptr<Device>& adhoc) const {
+  if (auto it = devices_.find(dev); it != devices_.end()) return it->second.get();
+  if (!is_sip_uri(dev)) return nullptr;
+  adhoc = device_for_uri(dev);
+  return adhoc.get();
 }
 
 void ClientService::place_call(const JoinRequest& original, CallPlaced done) {
@@ -269,15 +324,8 @@ void ClientService::place_call(const JoinRequest& original, CallPlaced done) {
   std::string dev = request.device.empty() ? config_.default_device : request.device;
   if (dev.empty()) return done(409, "no device: name one with <Use dev=\"..\"/> or set default_device", {});
   std::shared_ptr<Device> adhoc;
-  Device* device = nullptr;
-  if (auto it = devices_.find(dev); it != devices_.end()) {
-    device = it->second.get();
-  } else if (is_sip_uri(dev)) {
-    adhoc = device_for_uri(dev);
-    device = adhoc.get();
-  } else {
-    return done(404, "unknown device '" + dev + "' (see <Devices/>)", {});
-  }
+  Device* device = resolve_device(dev, adhoc);
+  if (!device) return done(404, "unknown device '" + dev + "' (see <Devices/>)", {});
   CallMode mode = request.mode.value_or(device->default_mode());
   if (device->dials_itself() && mode == CallMode::Loop)
     return done(400, "device " + device->id() + " (" + std::string(device->kind()) +
@@ -507,7 +555,8 @@ void ClientService::on_call_state(ServiceCall& call, std::string_view state, int
   event.set("code", std::to_string(status)).set("reason", reason);
   publish("calls", event);
 
-  if ((state == "active" || state == "moved") && loop_call) {
+  // A conference's roster; an incoming call's target is the caller, not a conference.
+  if (loop_call && (state == "moved" || (state == "active" && !loop_call->incoming()))) {
     watch_roster(*loop_call);
   } else if (state == "ended") {
     if (auto it = rosters_.find(call.id()); it != rosters_.end()) {

@@ -106,6 +106,10 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   void place_call(const JoinRequest& request, CallPlaced done);
   // Once the device is ready (Device::prepare).
   void start_call(Device& device, CallMode mode, const JoinRequest& request, CallPlaced done);
+  // A configured device by id, or one for a SIP URI (kept alive by `adhoc`); null if neither.
+  Device* resolve_device(const std::string& dev, std::shared_ptr<Device>& adhoc) const;
+  // Rings `device` for an incoming call (once the device is ready).
+  void answer_incoming(Device& device, std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite);
   ThirdPartyCall* current_call() const;
   api::ApiMessage describe(const ServiceCall& call, std::string_view state) const;
   void watch_roster(ThirdPartyCall& call);

@@ -36,6 +36,7 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
       str("password", c.password);
       str("conference_server", c.conference_server);
       str("default_device", c.default_device);
+      str("incoming_device", c.incoming_device);
       str("tel_gateway", c.tel_gateway);
       str("api_socket", c.api_socket);
       str("api_tcp", c.api_tcp);

@@ -19,6 +19,7 @@ struct ServiceConfig {
   std::string password;                     // for digest challenges
   std::string conference_server = "127.0.0.1:5080";  // ad-hoc conferences: sip:<user>-<random>@this
   std::string default_device;               // used when a request names none
+  std::string incoming_device;              // rings for calls to the identity; "" default_device, "off" none
   std::string tel_gateway;                  // HOST[:PORT] that tel: targets go to (sip:<digits>@it;user=phone)
   std::vector<DeviceConfig> devices;
   std::string api_socket;  // default <runtime dir>/service.sock

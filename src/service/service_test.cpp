@@ -159,6 +159,7 @@ TEST(Devices, SipAndPstnKindsFromConfig) {
   std::ofstream(path) << R"([service]
 identity = "sip:alice@example.com"
 default_device = "desk"
+incoming_device = "mobile"
 api_tcp = "off"
 
 [devices.desk]
@@ -176,6 +177,7 @@ mode = "transfer"
   load_service_config(path, c);
   EXPECT_EQ(c.identity, "sip:alice@example.com");
   EXPECT_EQ(c.api_tcp, "off");
+  EXPECT_EQ(c.incoming_device, "mobile");
   ASSERT_EQ(c.devices.size(), 2u);
   std::map<std::string, std::unique_ptr<Device>> devices;
   for (auto& d : c.devices) devices[d.id] = DeviceFactory::instance().make(d);

@@ -40,6 +40,45 @@ void ThirdPartyCall::start(Completion done) {
   device_ = ua_.invite(device_uri_, "", *this, leg_options(false));
 }
 
+void ThirdPartyCall::answer(std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite, Completion done) {
+  started_ = std::move(done);
+  incoming_ = true;
+  phase_ = Phase::IncomingSetup;
+  target_ = std::move(caller);
+  target_->set_handler(this);
+  target_sdp_ = std::string(invite.message().body());
+  caller_invite_.emplace(std::move(invite));
+  spdlog::info("call {}: incoming from {}, ringing {} ({})", id_, target_uri_, device_uri_,
+               target_sdp_.empty() ? "no offer: the device's goes in our 2xx" : "with the caller's offer");
+  device_ = ua_.invite(device_uri_, target_sdp_, *this, leg_options(false));
+  if (!device_) end(500, "could not call the device");
+}
+
+void ThirdPartyCall::become_active() {
+  phase_ = Phase::Active;
+  spdlog::info("call {}: active ({} <-> {})", id_, device_uri_, target_uri_);
+  observer_.on_call_state(*this, "active", 200, "OK");
+  if (keepalive_.count() > 0)
+    keepalive_timer_.every(keepalive_, [this] {
+      if (phase_ == Phase::Ended) return;
+      if (device_ && device_->established()) device_->ping();
+      if (target_ && target_->established()) target_->ping();
+    });
+  if (started_) std::exchange(started_, nullptr)(200, "OK");
+}
+
+void ThirdPartyCall::on_ack(sip::Call& call, const sip::Message& ack) {
+  if (&call != target_.get() || phase_ != Phase::IncomingAck) return;
+  std::string answer(ack.body());
+  if (answer.empty()) {
+    device_->ack();
+    return end(488, "the caller's ACK carried no answer to the device's offer");
+  }
+  target_sdp_ = answer;
+  device_->ack(target_sdp_);
+  become_active();
+}
+
 void ThirdPartyCall::on_invite_response(sip::Call& call, int status, const sip::Message& response) {
   std::string body(response.body());
   std::string reason(response.reason());
@@ -63,6 +102,37 @@ void ThirdPartyCall::on_invite_response(sip::Call& call, int status, const sip::
         phase_ = Phase::TargetSetup;
         target_ = ua_.invite(target_uri_, device_sdp_, *this, leg_options(true));
         return;
+      case Phase::IncomingSetup:
+        if (status < 200) {
+          if ((status == 180 || status == 183) && !rang_) {
+            rang_ = true;
+            caller_invite_->respond(180, "Ringing");
+            observer_.on_call_state(*this, "ringing", status, reason);
+          }
+          return;
+        }
+        if (status >= 300) {
+          // The caller gets the device's refusal, except what it cannot act on
+          // (a redirect to the device, a challenge for the service's credentials).
+          bool relayable = status >= 400 && status != 401 && status != 407;
+          caller_invite_->respond(relayable ? status : 480, relayable ? reason : "Temporarily Unavailable");
+          caller_invite_.reset();
+          return end(status, "device: " + reason);
+        }
+        if (body.empty()) {
+          device_->ack();
+          return end(488, "the device answered without a session description");
+        }
+        device_sdp_ = body;
+        caller_invite_->respond(200, "OK", {}, kSdp, device_sdp_);
+        caller_invite_.reset();
+        caller_answered_ = true;
+        if (target_sdp_.empty()) {  // the device offered: the caller's answer comes in its ACK
+          phase_ = Phase::IncomingAck;
+          return;
+        }
+        device_->ack();
+        return become_active();
       case Phase::RelayFromTarget:
         if (status < 200) return;
         if (status < 300) {
@@ -94,17 +164,7 @@ void ThirdPartyCall::on_invite_response(sip::Call& call, int status, const sip::
     if (status >= 300) return end(status, "target: " + reason);
     target_sdp_ = body;
     device_->ack(target_sdp_);
-    phase_ = Phase::Active;
-    spdlog::info("call {}: active ({} <-> {})", id_, device_uri_, target_uri_);
-    observer_.on_call_state(*this, "active", 200, "OK");
-    if (keepalive_.count() > 0)
-      keepalive_timer_.every(keepalive_, [this] {
-        if (phase_ == Phase::Ended) return;
-        if (device_ && device_->established()) device_->ping();
-        if (target_ && target_->established()) target_->ping();
-      });
-    if (started_) std::exchange(started_, nullptr)(200, "OK");
-    return;
+    return become_active();
   }
 
   if (&call == target_.get() && phase_ == Phase::RelayFromDevice) {
@@ -270,8 +330,14 @@ void ThirdPartyCall::end(int status, std::string_view reason) {
     relayed_->respond(481, "Call/Transaction Does Not Exist");
     relayed_.reset();
   }
+  // An incoming call not answered yet: the caller gets a final response, not a BYE.
+  bool caller_unanswered = incoming_ && !caller_answered_;
+  if (caller_invite_) {  // a Hangup while it rings, the device or the service failing
+    caller_invite_->respond(status >= 400 ? status : 480, status >= 400 ? reason : "Temporarily Unavailable");
+    caller_invite_.reset();
+  }
   for (auto* leg : {&device_, &target_, &new_target_})
-    if (*leg && !(*leg)->terminated()) (*leg)->hangup();
+    if (*leg && !(*leg)->terminated() && !(caller_unanswered && leg == &target_)) (*leg)->hangup();
   observer_.on_call_state(*this, "ended", status, reason);
   if (started_) std::exchange(started_, nullptr)(status >= 300 ? status : 487, std::string(reason));
   if (was_moving && moved_) std::exchange(moved_, nullptr)(481, "the call ended", "");
@@ -313,7 +379,7 @@ void ThirdPartyCall::on_terminated(sip::Call& call, int status, std::string_view
       target_.reset();
       return;
     }
-    return end(status >= 300 ? status : 200, "the target ended the call");
+    return end(status >= 300 ? status : 200, std::string(other_side()) + " ended the call");
   }
   check_gone();
 }

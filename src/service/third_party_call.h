@@ -10,6 +10,12 @@
 // - Otherwise (or if Replaces is refused): make before break. Offerless
 //   re-INVITE to the device, its offer to the new target, the new target's
 //   answer in the ACK to the device, and only then BYE to the old target.
+//
+// An incoming call (someone INVITEs the user) is the same call started the
+// other way round (answer()): the caller's dialog is the target leg, the
+// device is INVITEd with the caller's offer, and its answer goes back in our
+// 2xx; a caller that made no offer gets the device's offer in the 2xx and its
+// answer in the ACK is passed on to the device.
 #pragma once
 
 #include <chrono>
@@ -54,6 +60,9 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
 
   // Sets the call up; `done` once it is active or has failed.
   void start(Completion done) override;
+  // Sets up an incoming call from `caller` (its INVITE: `invite`) on the device instead.
+  void answer(std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite, Completion done);
+  bool incoming() const { return incoming_; }
   // Moves the device to `target` (see above). `try_replaces`: attempt RFC 3891 first.
   // 491 while another exchange is under way. `how` says "replaces" or "reinvite".
   void move_to(const std::string& target, bool try_replaces, std::function<void(int, const std::string&, const std::string& how)> done);
@@ -64,7 +73,8 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
 
   CallMode mode() const override { return CallMode::Loop; }
   bool active() const override {
-    return phase_ != Phase::DeviceSetup && phase_ != Phase::TargetSetup && phase_ != Phase::Ended;
+    return phase_ != Phase::DeviceSetup && phase_ != Phase::TargetSetup && phase_ != Phase::IncomingSetup &&
+           phase_ != Phase::IncomingAck && phase_ != Phase::Ended;
   }
   bool ended() const override { return phase_ == Phase::Ended; }
   // The dialog with the target (for in-dialog requests such as an RFC 4579 REFER), null if none.
@@ -77,6 +87,7 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
   // sip::CallHandler, for every leg.
   void on_invite_response(sip::Call& call, int status, const sip::Message& response) override;
   void on_reinvite(sip::Call& call, sip::IncomingRequest request) override;
+  void on_ack(sip::Call& call, const sip::Message& ack) override;
   void on_request_response(sip::Call& call, sip::Method method, int status, const sip::Message& response) override;
   void on_terminated(sip::Call& call, int status, std::string_view reason) override;
   // Forwarded to the LegListener.
@@ -88,6 +99,8 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
   enum class Phase {
     DeviceSetup,       // offerless INVITE to the device, waiting for its offer
     TargetSetup,       // the device's offer went to the target, waiting for its answer
+    IncomingSetup,     // incoming: the device is INVITEd (with the caller's offer, or none)
+    IncomingAck,       // incoming: our 2xx carried the device's offer, waiting for the caller's ACK
     Active,
     RelayFromDevice,   // the device's re-offer went to the target
     RelayFromTarget,   // the target's re-offer went to the device
@@ -102,6 +115,8 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
   void complete_relay(int status, const std::string& reason, const std::string& answer);
   void start_reinvite_move();
   void finish_move(int status, const std::string& reason, const std::string& how);
+  void become_active();
+  std::string_view other_side() const { return incoming_ ? "the caller" : "the target"; }
   void end(int status, std::string_view reason);
   void check_gone();
 
@@ -117,6 +132,8 @@ class ThirdPartyCall final : public ServiceCall, public sip::CallHandler {
   Phase phase_ = Phase::DeviceSetup;
   bool refreshing_ = false;  // MoveDeviceOffer/MoveNewTarget re-offer to the current target (after Replaces)
   std::optional<sip::IncomingRequest> relayed_;  // the re-INVITE awaiting the other side's answer
+  std::optional<sip::IncomingRequest> caller_invite_;  // incoming: the caller's INVITE, until answered
+  bool incoming_ = false, caller_answered_ = false;
   Completion started_;
   std::deque<Completion> refers_;  // REFERs to the target awaiting their responses, in order
   std::function<void(int, const std::string&, const std::string&)> moved_;

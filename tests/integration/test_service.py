@@ -1,14 +1,16 @@
 """confab service (the client SIP service) with real peers on loopback: Join in
 loop mode (RFC 3725) and transfer mode (REFER), SameDeviceJoin by Replaces and by
-re-INVITE across servers, Multi-Invite (RFC 4579), roster events, the command
-line, and the API's security and robustness. Audio is checked by content."""
+re-INVITE across servers, Multi-Invite (RFC 4579), roster events, incoming calls
+rung on the device, the command line, and the API's security and robustness.
+Audio is checked by content."""
 import os
 import signal
 import socket
+import subprocess
 import time
 
-from confab_testlib import (ApiClient, Baresip, Conference, Mixer, Phone, Service, hears, start, stop_all,
-                            switch_gap_ms, wait_for)
+from confab_testlib import (CONFAB, ApiClient, Baresip, Conference, Mixer, Phone, Service, hears, run_sipp, start,
+                            stop_all, switch_gap_ms, wait_for)
 
 CONF = "127.0.0.1:5080"
 CONF_B = "127.0.0.1:5082"
@@ -343,5 +345,94 @@ def test_a_conference_server_that_dies_mid_call_ends_the_call_and_the_service_go
         r = c.call(f'<Join id="sip:room1@{CONF}"/>')  # nobody there now: a clear error, not a hang
         assert r.get("status") == "error", r.attrib
         assert svc.alive()
+    finally:
+        stop_all(*reversed(procs))
+
+
+def test_an_incoming_call_rings_the_device_and_both_hear_each_other(tmp_path):
+    procs = []
+    try:
+        dev = start(procs, Phone(tmp_path, "dev", 5176, "--tone", "900"))  # rings until told to answer
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        w = Watcher(svc)
+        bob = start(procs, Phone(tmp_path, "bob", 5172, "--tone", "500", "--from", "sip:bob@127.0.0.1:5172",
+                                 "--dial", "sip:alice@127.0.0.1:5062"))
+        # The device rings with the caller's identity; the caller hears it ring.
+        assert dev.wait_event("incoming")["from"] == "sip:bob@127.0.0.1:5172"
+        bob.wait_event("progress", status=180)
+        wait_for(lambda: "ringing" in [e.get("state") for e in w.poll() if e.tag == "Call"], what="ringing event")
+        first = next(e for e in w.seen if e.tag == "Call")
+        assert (first.get("state"), first.get("direction"), first.get("target"), first.get("device")) == \
+            ("incoming", "incoming", "sip:bob@127.0.0.1:5172", "desk"), first.attrib
+        call = first.get("id")
+        dev.send("answer")
+        bob.wait_event("answered")
+        wait_for(lambda: "active" in w.states(call), what="active event")
+        listed = svc.client().call("<Calls/>").find("Calls")
+        assert [(x.get("id"), x.get("state"), x.get("direction")) for x in listed] == [(call, "active", "incoming")]
+        time.sleep(4)
+        # The caller hangs up: the device gets its BYE, the apps an "ended" event.
+        bob.send("hangup")
+        dev.wait_event("terminated")
+        wait_for(lambda: "ended" in w.states(call), what="ended event")
+        assert not [e for e in w.seen if e.tag == "Roster"], "an incoming call has no conference roster"
+    finally:
+        stop_all(*reversed(procs))
+    # Media end to end: each hears the other.
+    hears(dev.record, [500], 900)
+    hears(bob.record, [900], 500)
+
+
+def test_an_incoming_call_cancelled_while_ringing_or_with_no_device(tmp_path):
+    procs = []
+    try:
+        dev = start(procs, Phone(tmp_path, "dev", 5176))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        w = Watcher(svc)
+        bob = start(procs, Phone(tmp_path, "bob", 5172, "--dial", "sip:alice@127.0.0.1:5062"))
+        dev.wait_event("incoming")
+        bob.wait_event("progress", status=180)
+        bob.send("hangup")  # CANCEL: the device stops ringing
+        dev.wait_event("terminated")
+        wait_for(lambda: [e for e in w.poll() if e.tag == "Call" and e.get("state") == "ended"], what="ended event")
+        assert svc.client().call("<Calls/>").get("count") == "0"
+        # The device declines: the caller gets the device's status.
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        wait_for(lambda: len([e for e in dev.events() if e.get("event") == "incoming"]) == 2, what="second ring")
+        dev.send("hangup")
+        assert bob.wait_event("terminated", status=480)
+        stop_all(svc)
+        # incoming_device = off: declined at once, 480.
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk",
+                                   extra=["--incoming-device", "off"], name="service-off"))
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        wait_for(lambda: len([e for e in bob.events() if e.get("event") == "terminated" and e.get("status") == "480"])
+                 == 2, what="480 for the caller")
+        assert len([e for e in dev.events() if e.get("event") == "incoming"]) == 2, "the device must not ring"
+        # A device that does not exist is a configuration error, said at start.
+        r = subprocess.run([CONFAB, "service", "--sip", "127.0.0.1:5064", "--incoming-device", "nonesuch",
+                            "--api-tcp", "off", "--web-api", "off"], env=svc.env, capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode != 0 and "incoming_device 'nonesuch'" in r.stderr, (r.returncode, r.stderr)
+    finally:
+        stop_all(*reversed(procs))
+
+
+def test_an_incoming_call_without_an_offer_gets_the_devices_offer_and_passes_the_answer_on(tmp_path):
+    procs = []
+    try:
+        dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "900"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        w = Watcher(svc)
+        # SIPp INVITEs without SDP, takes the device's offer from our 200 and answers in its ACK.
+        rc, log = run_sipp("uac_3pcc.xml", "127.0.0.1:5062", 5094, tmp_path, template={"millis": 1500},
+                           extra=["-m", "1", "-key", "ruri", "sip:alice@127.0.0.1:5062", "-mp", "6200"])
+        assert rc == 0, log
+        media = dev.wait_event("media")
+        assert media["remote"] == "127.0.0.1:6200", media  # the caller's answer reached the device
+        dev.wait_event("terminated")
+        wait_for(lambda: any(e.tag == "Call" and e.get("state") == "ended" for e in w.poll()), what="ended event")
+        states = [e.get("state") for e in w.seen if e.tag == "Call"]
+        assert states[0] == "incoming" and "active" in states, states
     finally:
         stop_all(*reversed(procs))

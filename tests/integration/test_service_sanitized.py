@@ -1,6 +1,6 @@
 """The client service built with AddressSanitizer/LeakSanitizer (build-fuzz/confab,
 made by scripts/test) through loop and transfer joins, a Replaces move, a re-INVITE
-move, Multi-Invite, the chooser flow, and hostile input on every transport: it must
+move, Multi-Invite, incoming calls, the chooser flow, and hostile input on every transport: it must
 exit cleanly with no memory error and no leak."""
 import os
 import socket
@@ -40,6 +40,14 @@ def test_client_service_has_no_memory_errors_or_leaks(tmp_path, monkeypatch):
         r = c.call(f'<Join id="sip:room1@{CONF}" mode="transfer"><Use dev="sip:dev@127.0.0.1:5176"/></Join>',
                    timeout=30)
         assert r.get("reason") == "transferred", r.attrib
+        # Incoming calls: one answered by the device and hung up by the caller, one left up at shutdown.
+        bob = start(procs, Phone(tmp_path, "bob", 5182, "--dial", "sip:alice@127.0.0.1:5062"))
+        bob.wait_event("answered", timeout=20)
+        bob.send("hangup")
+        bob.wait_event("terminated")
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        wait_for(lambda: len([e for e in bob.events() if e.get("event") == "answered"]) == 2, timeout=20,
+                 what="second incoming call answered")
         # An ExternalJoin waiting on this "chooser" connection, which then goes away.
         c.send(f'<ExternalJoin id="sip:room1@{CONF}"/>')
         wait_for(lambda: any(m.tag == "ChoiceRequest" for m in c.events()), what="choice request")
