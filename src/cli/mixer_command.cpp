@@ -18,6 +18,7 @@ struct MixerArgs {
   int rtp_timeout_s = 60;
   std::string http;
   std::string http_token;
+  std::string latch = "private";
 };
 
 std::pair<uint16_t, uint16_t> parse_range(const std::string& s) {
@@ -59,6 +60,11 @@ void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   cmd->add_option("--rtp-host", a->rtp_host, "address for RTP")->capture_default_str();
   cmd->add_option("--threads", a->threads, "mixing threads (at most one per core)")->capture_default_str();
   cmd->add_option("--rtp-timeout", a->rtp_timeout_s, "seconds without RTP before a leg is hung up")->capture_default_str();
+  cmd->add_option("--latch", a->latch,
+                  "send RTP where the peer's comes from (NAT): private (when its SDP address is private), "
+                  "always, off")
+      ->check(CLI::IsMember({"private", "always", "off"}))
+      ->capture_default_str();
   cmd->add_option("--http", a->http, "HOST:PORT for GET /mixes and /metrics (off by default)");
   cmd->add_option("--http-token", a->http_token, "bearer token required by the HTTP endpoint");
   cmd->callback([a, &global, &runner] {
@@ -70,6 +76,9 @@ void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       c.rtp_host = a->rtp_host;
       c.threads = a->threads;
       c.rtp_timeout_ms = a->rtp_timeout_s * 1000;
+      c.latch = a->latch == "always" ? media::Latch::Always
+                : a->latch == "off"  ? media::Latch::Off
+                                     : media::Latch::Private;
       if (!a->http.empty()) std::tie(c.http_host, c.http_port) = parse_host_port(a->http, "--http");
       c.http_token = a->http_token;
       sip::EventLoop loop;

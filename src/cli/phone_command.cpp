@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "cli/commands.h"
+#include "media/udp_socket.h"
 #include "phone/phone.h"
 #include "sip/event_loop.h"
 
@@ -21,6 +22,7 @@ struct PhoneArgs {
   double volume = 0.3;
   bool auto_answer = false;
   std::string rtp_ports = "30000-39999";
+  std::string sdp_address;
 };
 
 }  // namespace
@@ -46,6 +48,8 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   cmd->add_option("--codec", a->codec, "only this codec: pcmu, pcma, g722, opus (default: all)")
       ->check(CLI::IsMember({"pcmu", "pcma", "g722", "opus"}));
   cmd->add_option("--rtp-ports", a->rtp_ports, "RTP port range")->capture_default_str();
+  cmd->add_option("--sdp-address", a->sdp_address,
+                  "address to name in SDP instead of the RTP one (as a phone behind NAT names its LAN address)");
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
       base::init_logging("phone", global.log_level);
@@ -65,6 +69,9 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       c.source.wav_file = a->play;
       c.record_file = a->record;
       c.notify_dir = a->notify_dir;
+      if (!a->sdp_address.empty() && !media::Endpoint::from(a->sdp_address, 0))
+        throw std::runtime_error("--sdp-address must be a numeric address, not '" + a->sdp_address + "'");
+      c.sdp_address = a->sdp_address;
       auto dash = a->rtp_ports.find('-');
       if (dash == std::string::npos) throw std::runtime_error("bad --rtp-ports");
       c.rtp_low = static_cast<uint16_t>(std::stoi(a->rtp_ports.substr(0, dash)));

@@ -21,6 +21,7 @@ struct ReceiveBatch {
   static constexpr int kSize = 16;
   uint8_t bufs[kSize][kMaxRtpPacket];
   iovec iov[kSize];
+  Endpoint from[kSize];
   mmsghdr msgs[kSize];
   ReceiveBatch() {
     for (int i = 0; i < kSize; ++i) {
@@ -28,7 +29,12 @@ struct ReceiveBatch {
       msgs[i] = {};
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &from[i].addr;
     }
+  }
+  // The kernel shortens msg_namelen to each sender's address: give the room back.
+  void reset_names(int n) {
+    for (int i = 0; i < n; ++i) msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
   }
 };
 
@@ -42,6 +48,13 @@ AudioStream::AudioStream(UdpSocket rtp, UdpSocket rtcp)
 
 void AudioStream::set_terms(const StreamTerms& terms) {
   bool codec_changed = !configured_ || terms.codec != terms_.codec;
+  if (!configured_ || !(terms.remote == terms_.remote) || terms.latch != terms_.latch) {
+    target_ = terms.remote;
+    stats_.latched = false;
+    bool private_sdp = terms.remote.is_private();
+    latch_pending_ = terms.latch == Latch::Always || (terms.latch == Latch::Private && private_sdp);
+    hold_frames_ = latch_pending_ && private_sdp ? 50 : 0;  // 1 s
+  }
   terms_ = terms;
   configured_ = true;
   if (codec_changed) {
@@ -58,12 +71,16 @@ void AudioStream::set_terms(const StreamTerms& terms) {
 size_t AudioStream::receive(uint64_t now_ms) {
   static thread_local ReceiveBatch batch;
   size_t taken = 0;
+  int used = ReceiveBatch::kSize;
   for (int round = 0; round < 4; ++round) {  // bounded: a flood cannot starve the other streams
+    batch.reset_names(used);
     int n = recvmmsg(rtp_.fd(), batch.msgs, ReceiveBatch::kSize, MSG_DONTWAIT, nullptr);
+    used = std::max(n, 0);
     for (int i = 0; i < n; ++i) {
       size_t size = batch.msgs[i].msg_len;
       if (is_rtcp(batch.bufs[i], size)) continue;  // rtcp-mux: not audio
-      handle_rtp(batch.bufs[i], size, now_ms);
+      batch.from[i].len = batch.msgs[i].msg_hdr.msg_namelen;
+      handle_rtp(batch.bufs[i], size, batch.from[i], now_ms);
       ++taken;
     }
     if (n < ReceiveBatch::kSize) break;
@@ -78,13 +95,23 @@ void AudioStream::drain_rtcp() {
     if (rtcp_.receive(buf, sizeof buf, &from) <= 0) break;
 }
 
-void AudioStream::handle_rtp(const uint8_t* data, size_t size, uint64_t now_ms) {
+void AudioStream::handle_rtp(const uint8_t* data, size_t size, const Endpoint& from, uint64_t now_ms) {
   auto packet = parse_rtp(data, size);
   if (!packet || !configured_ || !terms_.receive) {
     ++stats_.bad_packets;
     return;
   }
   const RtpHeader& h = packet->header;
+  bool ours = h.payload_type == terms_.payload_type ||
+              (terms_.telephone_event_pt && h.payload_type == *terms_.telephone_event_pt);
+  if (latch_pending_ && ours) {
+    latch_pending_ = false;
+    hold_frames_ = 0;
+    if (!(from == target_)) {
+      target_ = from;
+      stats_.latched = true;
+    }
+  }
   if (terms_.telephone_event_pt && h.payload_type == *terms_.telephone_event_pt) {
     auto ev = parse_telephone_event(packet->payload, packet->payload_size);
     if (!ev) {
@@ -185,6 +212,10 @@ size_t AudioStream::encode(const int16_t* pcm, int rate, uint8_t* out, size_t ca
 
 void AudioStream::send_payload(const uint8_t* payload, size_t size) {
   if (!configured_ || !terms_.send || size == 0) return;
+  if (hold_frames_ > 0) {  // a private SDP address: wait for the peer's RTP to show where it really is
+    --hold_frames_;
+    return;
+  }
   RtpHeader h;
   h.marker = marker_next_;
   h.payload_type = static_cast<uint8_t>(terms_.payload_type);
@@ -195,7 +226,7 @@ void AudioStream::send_payload(const uint8_t* payload, size_t size) {
   marker_next_ = false;
   uint8_t packet[kMaxRtpPacket];
   size_t n = write_rtp(h, payload, size, packet, sizeof packet);
-  if (n && rtp_.send_to(packet, n, terms_.remote)) ++stats_.packets_sent;
+  if (n && rtp_.send_to(packet, n, target_)) ++stats_.packets_sent;
 }
 
 void AudioStream::push(const int16_t* pcm, int rate) {

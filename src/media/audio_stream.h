@@ -19,6 +19,13 @@
 
 namespace confab::media {
 
+// Symmetric RTP (RFC 4961) for peers behind NAT: send to where the peer's RTP
+// comes from rather than to the address in its SDP. Learned from the first
+// packet after each offer/answer. Private: only when the SDP address is a
+// private one (a phone behind NAT advertising its LAN address); until then
+// nothing is sent there for up to a second. Always: any address.
+enum class Latch { Off, Private, Always };
+
 // What offer/answer settled, in media terms.
 struct StreamTerms {
   Codec codec = Codec::Pcmu;
@@ -27,6 +34,7 @@ struct StreamTerms {
   Endpoint remote;                        // where RTP goes
   bool send = true;                       // direction: we send
   bool receive = true;                    // direction: we listen
+  Latch latch = Latch::Off;
 };
 
 struct StreamStats {
@@ -37,6 +45,7 @@ struct StreamStats {
   int64_t lost = 0;              // RFC 3550 cumulative loss
   uint32_t jitter_ms = 0;
   uint32_t ssrc_changes = 0;
+  bool latched = false;          // RTP goes to the peer's source address, not its SDP one
 };
 
 class AudioStream {
@@ -48,6 +57,8 @@ class AudioStream {
   // New or changed terms (re-INVITE): a new codec restarts the decoder/encoder.
   void set_terms(const StreamTerms& terms);
   const StreamTerms& terms() const { return terms_; }
+  // Where RTP goes: the SDP address, or the one latched onto.
+  const Endpoint& target() const { return target_; }
   uint16_t local_port() const { return rtp_.local_port(); }
   int rtp_fd() const { return rtp_.fd(); }
   int rtcp_fd() const { return rtcp_.fd(); }
@@ -76,12 +87,15 @@ class AudioStream {
   std::function<void(char)> on_digit;
 
  private:
-  void handle_rtp(const uint8_t* data, size_t size, uint64_t now_ms);
+  void handle_rtp(const uint8_t* data, size_t size, const Endpoint& from, uint64_t now_ms);
   const int16_t* to_rate(const int16_t* in, int in_rate, int out_rate, std::unique_ptr<Resampler>& r, int16_t* buf);
 
   UdpSocket rtp_, rtcp_;
   StreamTerms terms_;
   bool configured_ = false;
+  Endpoint target_;
+  bool latch_pending_ = false;  // the next valid packet's source becomes target_
+  int hold_frames_ = 0;         // frames not sent while a private SDP address waits to be latched
   std::unique_ptr<Encoder> encoder_;
   std::unique_ptr<Decoder> decoder_;
   std::unique_ptr<JitterBuffer> jitter_;

@@ -71,6 +71,19 @@ bool Endpoint::operator==(const Endpoint& o) const {
   return len == o.len;
 }
 
+bool Endpoint::is_private() const {
+  if (addr.ss_family == AF_INET) {
+    uint32_t a = ntohl(v4(*this).sin_addr.s_addr);
+    return (a >> 24) == 10 || (a >> 20) == (172u << 4 | 1) || (a >> 16) == (192u << 8 | 168) ||
+           (a >> 22) == (100u << 2 | 1) || (a >> 16) == (169u << 8 | 254);
+  }
+  if (addr.ss_family == AF_INET6) {
+    const uint8_t* b = v6(*this).sin6_addr.s6_addr;
+    return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+  }
+  return false;
+}
+
 UdpSocket::UdpSocket(const std::string& host, uint16_t port, int buffer_bytes) {
   auto local = Endpoint::from(host, port);
   if (!local) throw std::runtime_error("UDP bind: not a numeric address: " + host);

@@ -19,6 +19,9 @@ struct Endpoint {
   std::string str() const;
   uint16_t port() const;
   bool operator==(const Endpoint& o) const;
+  // An address that is only reachable inside some network: RFC 1918, RFC 6598
+  // (carrier-grade NAT), link-local, IPv6 unique-local and link-local.
+  bool is_private() const;
 };
 
 class UdpSocket {

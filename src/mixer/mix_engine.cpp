@@ -360,7 +360,7 @@ std::vector<MixInfo> MixEngine::snapshot() {
         MixInfo info{id, mix.rate, {}};
         for (Leg* l : mix.legs) {
           const auto& t = l->stream->terms();
-          info.legs.push_back({l->id, l->mix, codec_name(t.codec), l->stream->local_port(), t.remote.str(), l->muted,
+          info.legs.push_back({l->id, l->mix, codec_name(t.codec), l->stream->local_port(), l->stream->target().str(), l->muted,
                                l->gain_db, t.send, t.receive, l->stream->stats()});
         }
         out.push_back(std::move(info));

@@ -30,7 +30,7 @@ struct LegInfo {
   std::string mix;
   std::string codec;
   uint16_t local_port = 0;
-  std::string remote;
+  std::string remote;  // where its RTP goes (the SDP address, or the one latched onto)
   bool muted = false;
   double gain_db = 0;
   bool send = true, receive = true;

@@ -111,6 +111,7 @@ std::string MixerServer::answer_sdp(Leg& leg, sip::SessionDescription sdp) {
 bool MixerServer::apply(Leg& leg, const sip::AudioTerms& terms, std::string* error) {
   auto st = to_stream_terms(terms, error);
   if (!st) return false;
+  st->latch = config_.latch;
   if (leg.id == 0) {
     leg.id = engine_.add_leg(leg.mix, std::move(leg.stream), *st);
     spdlog::info("mix {}: leg {} joined ({} {} -> {})", leg.mix, leg.id, terms.codec.encoding,
@@ -274,6 +275,7 @@ std::string MixerServer::mixes_json() {
     boost::json::array legs;
     for (auto& l : m.legs)
       legs.push_back({{"leg", l.id}, {"codec", l.codec}, {"local_port", l.local_port}, {"remote", l.remote},
+                      {"latched", l.stats.latched},
                       {"muted", l.muted}, {"gain_db", l.gain_db}, {"send", l.send}, {"receive", l.receive},
                       {"packets_received", l.stats.packets_received}, {"packets_sent", l.stats.packets_sent},
                       {"lost", l.stats.lost}, {"jitter_ms", l.stats.jitter_ms},

@@ -23,6 +23,7 @@ struct MixerConfig {
   uint16_t rtp_low = 20000, rtp_high = 29999;
   int threads = 1;
   int rtp_timeout_ms = 60000;
+  media::Latch latch = media::Latch::Private;  // symmetric RTP for peers behind NAT (media/audio_stream.h)
   std::string http_host;  // empty: no HTTP endpoint
   uint16_t http_port = 0;
   std::string http_token;

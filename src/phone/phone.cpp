@@ -137,7 +137,7 @@ bool Phone::new_stream(CallState& cs) {
 }
 
 std::string Phone::offer_text(CallState& cs, sip::Direction direction) {
-  auto offer = sip::make_audio_offer(formats(), config_.rtp_host, cs.port, direction);
+  auto offer = sip::make_audio_offer(formats(), sdp_address(), cs.port, direction);
   return answer_text(cs, std::move(offer));
 }
 
@@ -176,7 +176,7 @@ void Phone::answer_request(CallState& cs, sip::IncomingRequest request) {
   std::string error;
   auto offer = sip::SessionDescription::parse(body, &error);
   std::optional<sip::Answer> answer;
-  if (offer) answer = sip::answer_offer(*offer, formats(), config_.rtp_host, cs.port, sip::Direction::SendRecv, &error);
+  if (offer) answer = sip::answer_offer(*offer, formats(), sdp_address(), cs.port, sip::Direction::SendRecv, &error);
   if (!answer || !apply(cs, answer->terms)) {
     event("rejected", {{"call", cs.call->id()}, {"reason", error.empty() ? "unusable offer" : error}});
     request.respond(488, "Not Acceptable Here", {{"Warning", "305 confab-phone \"" + error + "\""}});

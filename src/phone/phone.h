@@ -34,6 +34,7 @@ struct PhoneConfig {
   std::string record_file;
   std::string notify_dir;    // keep each conference NOTIFY body here (notify-<n>.xml)
   std::string rtp_host = "127.0.0.1";
+  std::string sdp_address;   // the address our SDP names instead of rtp_host (behind NAT: the LAN one)
   uint16_t rtp_low = 30000, rtp_high = 39999;
 };
 
@@ -68,6 +69,7 @@ class Phone final : public sip::UserAgent::Handler,
   void on_ended(sip::Subscriber& subscriber, int status, std::string_view why) override;
 
  private:
+  const std::string& sdp_address() const { return config_.sdp_address.empty() ? config_.rtp_host : config_.sdp_address; }
   struct CallState {
     std::shared_ptr<sip::Call> call;
     std::shared_ptr<media::AudioStream> stream;

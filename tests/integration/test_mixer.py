@@ -291,3 +291,27 @@ def test_hold_and_resume_with_direction_attributes(tmp_path):
     assert np.median(before) > -30, f"b did not hear a before the hold: {np.median(before):.1f} dB"
     assert np.median(during) < -50, f"b still heard a while a was on hold: {np.median(during):.1f} dB"
     assert np.median(after) > -30, f"b did not hear a after the resume: {np.median(after):.1f} dB"
+
+
+def test_a_phone_behind_nat_is_heard_and_hears_by_symmetric_rtp(tmp_path):
+    """A phone whose SDP names a private (LAN) address while its RTP arrives from
+    another one, as behind NAT: the mixer sends to where the RTP comes from."""
+    mixer = Mixer(tmp_path)
+    phones = []
+    try:
+        phones = [Phone(tmp_path, "nat", 5172, "--tone", "450", "--volume", "0.2", "--sdp-address", "10.99.0.1",
+                        "--dial", "sip:natroom@" + MIXER),
+                  Phone(tmp_path, "pub", 5174, "--tone", "650", "--volume", "0.2", "--dial", "sip:natroom@" + MIXER)]
+        wait_for(lambda: sum(l["packets_received"] > 0 for m in mixer.mixes() for l in m["legs"]) == 2,
+                 what="RTP from both phones")
+        legs = {l["local_port"]: l for l in mixer.mixes()[0]["legs"]}
+        nat = next(l for l in legs.values() if l["latched"])
+        assert nat["remote"].startswith("127.0.0.1:") and nat["remote"] != "10.99.0.1", nat
+        assert [l["latched"] for l in legs.values()].count(True) == 1, legs  # the other's SDP was right
+        time.sleep(4)
+    finally:
+        for p in phones:
+            p.quit()
+        mixer.stop()
+    check_hears("nat", phones[0].record, [650], 450)
+    check_hears("pub", phones[1].record, [450], 650)
