@@ -43,6 +43,7 @@ struct MixEngine::Leg {
   int32_t gain_q12 = 4096;  // linear gain, 12 fractional bits
   uint64_t started_ms = 0;
   bool timeout_reported = false;
+  bool latch_reported = false;
   bool contributed = false;
   std::array<int16_t, kMaxFrameSamples> frame{};
 };
@@ -178,9 +179,14 @@ struct MixEngine::Worker {
     }
   }
 
+  // RTP timeouts, and legs that latched onto their RTP's source (every 25 ticks).
   void check_timeouts(uint64_t now_ms) {
     uint64_t limit = static_cast<uint64_t>(engine.options_.rtp_timeout_ms);
     for (auto& [id, leg] : legs) {
+      if (leg->stream->stats().latched != leg->latch_reported) {
+        leg->latch_reported = leg->stream->stats().latched;
+        if (leg->latch_reported && engine.on_event_) engine.on_event_(id, LegEvent::Latched);
+      }
       if (leg->timeout_reported || !leg->stream->terms().receive) continue;
       uint64_t last = std::max(leg->stream->last_packet_ms(), leg->started_ms);
       if (now_ms > last + limit) {

@@ -61,7 +61,8 @@ class MixEngine {
     int threads = 1;
     int rtp_timeout_ms = 60000;  // a receiving leg silent this long is reported
   };
-  enum class LegEvent { RtpTimeout };
+  // RtpTimeout: a receiving leg silent for rtp_timeout_ms. Latched: its RTP now goes where its RTP comes from.
+  enum class LegEvent { RtpTimeout, Latched };
   // `on_event` is called on a mixing thread; hand it to the SIP thread yourself.
   using EventCallback = std::function<void(LegId, LegEvent)>;
   using DigitCallback = std::function<void(LegId, char)>;

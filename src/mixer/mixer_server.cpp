@@ -260,7 +260,10 @@ void MixerServer::on_terminated(sip::Call& call, int status, std::string_view re
 }
 
 void MixerServer::on_leg_event(LegId id, MixEngine::LegEvent event) {
-  if (event != MixEngine::LegEvent::RtpTimeout) return;
+  if (event == MixEngine::LegEvent::Latched) {
+    spdlog::info("leg {}: its RTP comes from elsewhere than its SDP address: sending there (symmetric RTP, /mixes)", id);
+    return;
+  }
   for (auto& [cid, leg] : legs_)
     if (leg.id == id) {
       spdlog::warn("mix {}: leg {} sent no RTP for {} ms; hanging up", leg.mix, id, config_.rtp_timeout_ms);

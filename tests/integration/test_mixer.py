@@ -313,5 +313,6 @@ def test_a_phone_behind_nat_is_heard_and_hears_by_symmetric_rtp(tmp_path):
         for p in phones:
             p.quit()
         mixer.stop()
+    assert f"leg {nat['leg']}: its RTP comes from elsewhere" in mixer.output()
     check_hears("nat", phones[0].record, [650], 450)
     check_hears("pub", phones[1].record, [450], 650)
