@@ -19,6 +19,7 @@ struct PhoneArgs {
   std::string listen = "127.0.0.1:5064";
   std::string register_aor, proxy, identity, user, password, dial, subscribe, codec, play, record, notify_dir;
   double tone = 0;
+  bool sound_card = false;
   double volume = 0.3;
   bool auto_answer = false;
   std::string rtp_ports = "30000-39999";
@@ -43,6 +44,8 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   cmd->add_option("--tone", a->tone, "send a sine tone of this many Hz");
   cmd->add_option("--play", a->play, "send this WAV file (looped)");
   cmd->add_option("--volume", a->volume, "tone amplitude, 0..1")->capture_default_str();
+  cmd->add_flag("--sound-card", a->sound_card,
+                "talk and listen through the default sound card (PortAudio) instead of --tone/--play");
   cmd->add_option("--record", a->record, "record what we hear to this WAV file (16 kHz)");
   cmd->add_option("--save-notify", a->notify_dir, "directory to keep each conference NOTIFY body in");
   cmd->add_option("--codec", a->codec, "only this codec: pcmu, pcma, g722, opus (default: all)")
@@ -67,6 +70,9 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       c.source.tone_hz = a->tone;
       c.source.amplitude = a->volume;
       c.source.wav_file = a->play;
+      c.source.sound_card = a->sound_card;
+      if (a->sound_card && (a->tone > 0 || !a->play.empty()))
+        throw std::runtime_error("--sound-card replaces --tone and --play: give only one");
       c.record_file = a->record;
       c.notify_dir = a->notify_dir;
       if (!a->sdp_address.empty() && !media::Endpoint::from(a->sdp_address, 0))

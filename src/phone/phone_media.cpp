@@ -22,6 +22,8 @@ PhoneMedia::PhoneMedia(const MediaSource& source, const std::string& record_file
     if (wav_.empty()) throw std::runtime_error(source.wav_file + ": no audio");
   } else if (source.tone_hz > 0) {
     tone_ = std::make_unique<media::ToneGenerator>(source.tone_hz, kRate, source.amplitude);
+  } else if (source.sound_card) {
+    sound_card_ = std::make_unique<SoundCard>(kRate, media::frame_samples(kRate));
   }
   if (!record_file.empty()) recorder_ = std::make_unique<media::WavWriter>(record_file, kRate);
 }
@@ -57,6 +59,8 @@ void PhoneMedia::next_source_frame(int16_t* out) {
   const size_t n = media::frame_samples(kRate);
   if (tone_) {
     tone_->fill(out, n);
+  } else if (sound_card_) {
+    std::copy(mic_, mic_ + n, out);
   } else if (!wav_.empty()) {
     for (size_t i = 0; i < n; ++i) {
       out[i] = wav_[wav_pos_];
@@ -82,6 +86,7 @@ void PhoneMedia::run() {
       stream = stream_;
     }
     std::fill(heard, heard + n, 0);
+    if (sound_card_) sound_card_->capture(mic_);  // every tick, in a call or not: no stale backlog
     if (stream) {
       stream->receive(now / 1000000ull);
       stream->drain_rtcp();
@@ -90,6 +95,7 @@ void PhoneMedia::run() {
       if (muted_) std::fill(said, said + n, 0);
       stream->push(said, kRate);
     }
+    if (sound_card_) sound_card_->play(heard);
     if (recorder_) {
       // One frame per elapsed tick: if this thread fell behind, the missed time is silence.
       uint64_t due = (now - start) / period + 1;

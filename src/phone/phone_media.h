@@ -1,5 +1,6 @@
 // The phone's media thread: every 20 ms it sends the next frame of its source
-// (a tone or a WAV file) on the current call's stream and records what it
+// (a tone, a WAV file or the sound card's microphone) on the current call's
+// stream, plays what it heard on the sound card if it has one, and records what it
 // heard, one frame per tick, so the recording follows the wall clock: a gap in
 // what arrived is silence in the file, never squeezed out.
 #pragma once
@@ -14,6 +15,7 @@
 #include "media/audio_stream.h"
 #include "media/tone.h"
 #include "media/wav.h"
+#include "phone/sound_card.h"
 
 namespace confab::phone {
 
@@ -21,6 +23,7 @@ struct MediaSource {
   double tone_hz = 0;              // > 0: a sine tone
   double amplitude = 0.3;          // of full scale
   std::string wav_file;            // or this file, looped
+  bool sound_card = false;         // or the microphone (and what is heard goes to the speaker)
 };
 
 class PhoneMedia {
@@ -54,6 +57,8 @@ class PhoneMedia {
   std::vector<int16_t> wav_;
   size_t wav_pos_ = 0;
   std::unique_ptr<media::WavWriter> recorder_;
+  std::unique_ptr<SoundCard> sound_card_;
+  int16_t mic_[media::kMaxFrameSamples] = {};  // this tick's frame from the sound card
   std::atomic<uint64_t> start_ns_{0};
   uint64_t epoch_ms_ = 0;
 };

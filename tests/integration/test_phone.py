@@ -1,12 +1,14 @@
 """confab phone as the end device: third-party call control (offerless INVITE,
 answer in the ACK), REFER (RFC 3515) with NOTIFYs, registration through the
-proxy with digest authentication, and honest recordings."""
+proxy with digest authentication, honest recordings, and the sound card."""
+import os
 import subprocess
 import time
+import wave
 
 import numpy as np
 
-from confab_testlib import CONFAB, Mixer, Phone, Proxy, read_wav, run_sipp, tone_levels_db, wait_for
+from confab_testlib import CONFAB, Mixer, Phone, Proxy, hears, read_wav, run_sipp, tone_levels_db, wait_for
 
 
 def test_offerless_invite_is_answered_with_an_offer(tmp_path):
@@ -88,3 +90,46 @@ def test_registered_phones_call_through_the_authenticating_proxy(tmp_path):
         start = int(p.wait_event("media")["t_ms"]) * rate // 1000  # the call's audio, on the phone's own axis
         talk = x[start + rate // 2:start + 2 * rate]
         assert np.median(tone_levels_db(talk, rate, [hears], window_ms=100)[hears]) > -30, p.name
+
+
+def test_sound_card_through_portaudio(tmp_path):
+    """--sound-card uses PortAudio's default devices. Here ALSA's default is its
+    file plugin (an .asoundrc in HOME): the microphone reads a 700 Hz tone from a
+    file and the speaker writes to one, paced by the phone's 20 ms tick."""
+    rate = 16000
+    t = np.arange(rate * 20) / rate
+    (tmp_path / "mic.raw").write_bytes((0.25 * 32767 * np.sin(2 * np.pi * 700 * t)).astype("<i2").tobytes())
+    (tmp_path / ".asoundrc").write_text(f"""
+pcm.!default {{
+  type asym
+  playback.pcm {{ type file; slave.pcm "null"; file "{tmp_path}/speaker.raw"; format "raw" }}
+  capture.pcm {{ type file; slave.pcm "null"; file "/dev/null"; infile "{tmp_path}/mic.raw"; format "raw" }}
+}}
+""")
+    env = dict(os.environ, HOME=str(tmp_path))
+    card = Phone(tmp_path, "card", 5172, "--sound-card", "--auto-answer", env=env)
+    far = None
+    try:
+        far = Phone(tmp_path, "far", 5174, "--tone", "500", "--dial", "sip:card@127.0.0.1:5172")
+        far.wait_event("answered")
+        time.sleep(4.5)
+    finally:
+        if far:
+            far.quit()
+        card.quit()
+    assert "sound card: microphone" in card.output(), card.output()[-2000:]
+    hears(far.record, [700], 500)  # the far end hears the microphone
+    speaker = tmp_path / "speaker.wav"
+    with wave.open(str(speaker), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((tmp_path / "speaker.raw").read_bytes())
+    hears(speaker, [500], 700)  # the speaker plays the far end, not the microphone
+
+
+def test_sound_card_missing_is_a_clear_error(tmp_path):
+    (tmp_path / ".asoundrc").write_text('pcm.!default { type hw; card 77 }\n')
+    r = subprocess.run([CONFAB, "phone", "--listen", "127.0.0.1:5172", "--sound-card"], capture_output=True, text=True,
+                       env=dict(os.environ, HOME=str(tmp_path)), timeout=20)
+    assert r.returncode != 0 and "sound card:" in r.stderr, (r.returncode, r.stderr[-2000:])
