@@ -39,7 +39,8 @@ function render(state) {
   choices.replaceChildren();
   for (const c of kids(state, "ChoiceRequest")) {
     const box = el("div", {class: "choice", "data-choice": c.choice},
-                   el("div", {}, "Join ", el("code", {}, c.target), c.from ? " (asked by " + c.from + ")" : "", " on:"));
+                   c.incoming ? el("div", {}, "Incoming call from ", el("code", {}, c.target), ", answer on:")
+                              : el("div", {}, "Join ", el("code", {}, c.target), c.from ? " (asked by " + c.from + ")" : "", " on:"));
     for (const d of devices)
       box.append(el("button", {"data-device": d.id, onclick: () => send({type: "Choose", choice: c.choice, dev: d.id})},
                     d.name || d.id));

@@ -162,8 +162,7 @@ void ClientService::shutdown() {
   if (!ua_) return;
   if (api_) api_->stop();
   if (web_) web_->stop();
-  for (auto& [id, c] : choices_) c.reply.error(503, "the service is shutting down");
-  choices_.clear();
+  for (auto& [id, c] : std::exchange(choices_, {})) c.decide("", 503, "the service is shutting down");
   if (device_runtime_) device_runtime_->stop();  // pending device completions are dropped
   for (auto& [id, w] : rosters_) w.reset();
   rosters_.clear();
@@ -386,19 +385,14 @@ void ClientService::external_join(const std::string& target, const Reply& reply)
   if (devices_.empty() && config_.default_device.empty())
     return reply.error(409, "no device to choose from: configure devices in service.toml");
   if (has_subscriber("choices")) {  // a chooser page is open: ask there
-    std::string id = "k" + std::to_string(next_choice_++);
-    auto timer = std::make_unique<sip::Timer>(loop_);
-    timer->once(std::chrono::seconds(config_.choice_timeout_s), [this, id] {
-      auto it = choices_.find(id);
-      if (it == choices_.end()) return;
-      it->second.reply.error(408, "no device chosen in time");
-      finish_choice(id, "timeout");
-    });
-    choices_.emplace(id, PendingChoice{target, reply, std::move(timer)});
-    api::ApiMessage ask("ChoiceRequest");
-    ask.set("choice", id).set("target", target).set("from", reply.connection()->peer());
-    ask.add(devices());
-    publish("choices", ask);
+    PendingChoice choice;
+    choice.target = target;
+    choice.from = reply.connection()->peer();
+    choice.decide = [this, target, reply](const std::string& device, int status, const std::string& reason) {
+      if (device.empty()) return reply.error(status, reason);
+      join({target, device, std::nullopt}, reply);
+    };
+    std::string id = ask_user(std::move(choice));
     spdlog::info("service: join {} waits for the user's choice {}", target, id);
     return;
   }
@@ -417,19 +411,39 @@ void ClientService::external_join(const std::string& target, const Reply& reply)
   join({target, "", std::nullopt}, reply);
 }
 
+std::string ClientService::ask_user(PendingChoice choice) {
+  std::string id = "k" + std::to_string(next_choice_++);
+  choice.timeout = std::make_unique<sip::Timer>(loop_);
+  choice.timeout->once(std::chrono::seconds(config_.choice_timeout_s), [this, id] {
+    auto it = choices_.find(id);
+    if (it == choices_.end()) return;
+    auto decide = std::move(it->second.decide);
+    finish_choice(id, "timeout");
+    decide("", 408, "no device chosen in time");
+  });
+  auto& stored = choices_[id] = std::move(choice);
+  publish("choices", describe(id, stored).add(devices()));
+  return id;
+}
+
+api::ApiMessage ClientService::describe(const std::string& id, const PendingChoice& choice) const {
+  api::ApiMessage m("ChoiceRequest");
+  m.set("choice", id).set("target", choice.target);
+  if (choice.incoming)
+    m.set("incoming", "true");
+  else
+    m.set("from", choice.from);
+  return m;
+}
+
 void ClientService::choose(const std::string& choice, const std::string& device, const Reply& reply) {
   auto it = choices_.find(choice);
   if (it == choices_.end()) return reply.error(404, "no pending choice " + choice);
   if (!device.empty() && !devices_.count(device) && !is_sip_uri(device))
     return reply.error(404, "unknown device '" + device + "'");
-  auto pending = std::move(it->second);
-  if (device.empty()) {
-    pending.reply.error(603, "the user declined");
-    finish_choice(choice, "declined");
-  } else {
-    join({pending.target, device, std::nullopt}, pending.reply);
-    finish_choice(choice, "chosen");
-  }
+  auto decide = std::move(it->second.decide);
+  finish_choice(choice, device.empty() ? "declined" : "chosen");
+  decide(device, device.empty() ? 603 : 200, device.empty() ? "the user declined" : "chosen");
   reply.ok(device.empty() ? "declined" : "chosen", {{"choice", choice}});
 }
 
@@ -450,8 +464,7 @@ api::ApiMessage ClientService::state() const {
   api::ApiMessage s("State");
   s.add(devices());
   s.add(calls());
-  for (auto& [id, c] : choices_)
-    s.add(api::ApiMessage("ChoiceRequest").set("choice", id).set("target", c.target).set("from", c.reply.connection()->peer()));
+  for (auto& [id, c] : choices_) s.add(describe(id, c));
   for (auto& o : origins_.pending_list()) s.add(api::ApiMessage("ApprovalRequest").set("origin", o));
   for (auto& o : origins_.approved_list()) s.add(api::ApiMessage("Approved").set("origin", o));
   for (auto& [id, w] : rosters_) s.add(w->snapshot());

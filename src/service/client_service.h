@@ -108,7 +108,8 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   void start_call(Device& device, CallMode mode, const JoinRequest& request, CallPlaced done);
   // A configured device by id, or one for a SIP URI (kept alive by `adhoc`); null if neither.
   Device* resolve_device(const std::string& dev, std::shared_ptr<Device>& adhoc) const;
-  // Rings `device` for an incoming call (once the device is ready).
+  // Rings `dev` (a device id or SIP URI) for an incoming call, once the device is ready.
+  void ring_device(const std::string& dev, std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite);
   void answer_incoming(Device& device, std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite);
   ThirdPartyCall* current_call() const;
   api::ApiMessage describe(const ServiceCall& call, std::string_view state) const;
@@ -126,12 +127,20 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   OriginPolicy origins_;
   std::shared_ptr<class WebApi> web_;
   DesktopDialog dialog_;
+  // The user's answer: a device, or "" with why not (603 declined, 408 no answer in time, 503 shutting down).
+  using Decision = std::function<void(const std::string& device, int status, const std::string& reason)>;
   struct PendingChoice {
-    std::string target;
-    Reply reply;
+    std::string target;  // what to join, or who calls
+    std::string from;    // who asked (an API client), or "" for an incoming call
+    bool incoming = false;
+    Decision decide;
     std::unique_ptr<sip::Timer> timeout;
+    std::shared_ptr<sip::CallHandler> caller_watch;  // incoming: notices the caller giving up
   };
-  std::map<std::string, PendingChoice> choices_;  // ExternalJoins waiting for the user, by choice id
+  // Asks on the chooser page; returns the choice id.
+  std::string ask_user(PendingChoice choice);
+  api::ApiMessage describe(const std::string& id, const PendingChoice& choice) const;
+  std::map<std::string, PendingChoice> choices_;  // ExternalJoins and incoming calls waiting for the user, by choice id
   uint64_t next_choice_ = 1;
   std::map<std::string, Command> commands_;
   std::map<std::string, std::unique_ptr<ServiceCall>> calls_;  // by call id

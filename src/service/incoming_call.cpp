@@ -1,6 +1,8 @@
 // Calls to the user's identity: ClientService's side of incoming calls.
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "service/client_service.h"
 #include "service/device_runtime.h"
 #include "service/third_party_call.h"
@@ -8,22 +10,88 @@
 
 namespace confab::service {
 
-// A call to the user's identity rings incoming_device (default: default_device)
-// as a loop-mode call, so SameDeviceJoin, Hangup and the events work on it too.
+namespace {
+
+// The caller of an incoming call while the user picks a device: if it gives up
+// (CANCEL), `gone` runs (posted: the handler is not destroyed inside its own callback).
+class CallerWatch final : public sip::CallHandler {
+ public:
+  CallerWatch(sip::EventLoop& loop, std::function<void()> gone) : loop_(loop), gone_(std::move(gone)) {}
+  void on_terminated(sip::Call&, int, std::string_view) override {
+    if (gone_) loop_.post(std::exchange(gone_, nullptr));
+  }
+
+ private:
+  sip::EventLoop& loop_;
+  std::function<void()> gone_;
+};
+
+}  // namespace
+
+// A call to the user's identity rings a device as a loop-mode call, so
+// SameDeviceJoin, Hangup and the events work on it too. Which device:
+// incoming_device if set; else the user's pick on the chooser page if one is
+// open (the caller hears it ring meanwhile); else default_device.
 void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) {
   const sip::Message& m = invite.message();
   std::string from = m.from_uri();
-  std::string dev = config_.incoming_device.empty() ? config_.default_device : config_.incoming_device;
-  std::shared_ptr<Device> adhoc;
-  Device* device = dev == "off" ? nullptr : resolve_device(dev, adhoc);
-  if (!device || device->dials_itself()) {
-    spdlog::info("service: incoming call from {} declined: {}", from,
-                 device ? "device " + dev + " cannot be rung" : "no incoming_device or default_device");
-    return invite.respond(480, "Temporarily Unavailable");
-  }
   if (!m.body().empty() && m.content_type() != "application/sdp")
     return invite.respond(415, "Unsupported Media Type", {{"Accept", "application/sdp"}});
-  auto pending = std::make_shared<std::pair<std::shared_ptr<sip::Call>, sip::IncomingRequest>>(call, std::move(invite));
+  if (config_.incoming_device == "off") {
+    spdlog::info("service: incoming call from {} declined (incoming_device = off)", from);
+    return invite.respond(480, "Temporarily Unavailable");
+  }
+  if (config_.incoming_device.empty() && has_subscriber("choices") && !devices_.empty()) {
+    invite.respond(180, "Ringing");
+    struct Waiting {
+      std::shared_ptr<sip::Call> caller;
+      std::optional<sip::IncomingRequest> invite;
+    };
+    auto waiting = std::make_shared<Waiting>(Waiting{call, std::move(invite)});
+    auto id = std::make_shared<std::string>();
+    PendingChoice choice;
+    choice.target = from;
+    choice.incoming = true;
+    choice.decide = [this, waiting](const std::string& device, int status, const std::string& reason) {
+      waiting->caller->set_handler(nullptr);
+      if (!waiting->invite) return;
+      auto request = std::move(*waiting->invite);
+      waiting->invite.reset();
+      if (!device.empty()) return ring_device(device, waiting->caller, std::move(request));
+      spdlog::info("service: incoming call from {} not answered: {}", waiting->caller->remote_uri(), reason);
+      if (status == 603) return request.respond(603, "Decline");
+      request.respond(status == 487 ? 487 : 480, status == 487 ? "Request Terminated" : "Temporarily Unavailable");
+    };
+    choice.caller_watch = std::make_shared<CallerWatch>(loop_, [this, id] {
+      auto it = choices_.find(*id);
+      if (it == choices_.end()) return;
+      auto decide = std::move(it->second.decide);
+      finish_choice(*id, "cancelled");
+      decide("", 487, "the caller hung up");
+    });
+    call->set_handler(choice.caller_watch.get());
+    *id = ask_user(std::move(choice));
+    spdlog::info("service: incoming call from {} waits for the user's choice {}", from, *id);
+    return;
+  }
+  std::string dev = config_.incoming_device.empty() ? config_.default_device : config_.incoming_device;
+  if (dev.empty()) {
+    spdlog::info("service: incoming call from {} declined: no incoming_device, default_device or chooser page", from);
+    return invite.respond(480, "Temporarily Unavailable");
+  }
+  ring_device(dev, call, std::move(invite));
+}
+
+void ClientService::ring_device(const std::string& dev, std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite) {
+  std::shared_ptr<Device> adhoc;
+  Device* device = resolve_device(dev, adhoc);
+  if (!device || device->dials_itself()) {
+    spdlog::info("service: incoming call from {} declined: device {} {}", invite.message().from_uri(), dev,
+                 device ? "cannot be rung" : "unknown");
+    return invite.respond(480, "Temporarily Unavailable");
+  }
+  auto pending = std::make_shared<std::pair<std::shared_ptr<sip::Call>, sip::IncomingRequest>>(std::move(caller),
+                                                                                              std::move(invite));
   device->prepare(*device_runtime_, [this, device, adhoc, pending](int status, const std::string& reason) {
     if (!ua_ || device_runtime_->stopped()) return;
     if (status >= 300) {

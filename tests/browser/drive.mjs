@@ -1,7 +1,8 @@
 // Drives Debian's Chromium (playwright-core) through the service's web side.
 //
 //   node drive.mjs choose CHOOSER_URL DEVICE
-//       waits on the chooser page for a join request, clicks DEVICE, waits until it is gone
+//       waits on the chooser page for a request (a join, an incoming call), prints its text,
+//       clicks DEVICE, waits until it is gone
 //   node drive.mjs approve CHOOSER_URL APP_URL
 //       the app page (another origin) is refused; approve its origin on the chooser page;
 //       the app page then connects and sends its requests (see app.html); prints each result
@@ -25,8 +26,7 @@ try {
   if (mode === "choose") {
     const button = chooser.locator(`[data-choice] button[data-device="${arg}"]`);
     await button.waitFor({ timeout });
-    const target = await chooser.locator("[data-choice] code").first().textContent();
-    console.log("join request for " + target);
+    console.log("request: " + (await chooser.locator("[data-choice] > div").first().textContent()));
     await button.click();
     await chooser.locator("[data-choice]").waitFor({ state: "detached", timeout });
     console.log("chosen " + arg);

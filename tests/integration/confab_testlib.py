@@ -363,6 +363,9 @@ class Phone(Proc):
             out.append({k: v.strip('"') for k, v in fields.items()})
         return out
 
+    def events_named(self, name):
+        return [e for e in self.events() if e.get("event") == name]
+
     def wait_event(self, name, timeout=10, **match):
         found = []
 

@@ -436,3 +436,55 @@ def test_an_incoming_call_without_an_offer_gets_the_devices_offer_and_passes_the
         assert states[0] == "incoming" and "active" in states, states
     finally:
         stop_all(*reversed(procs))
+
+
+def test_an_incoming_call_waits_for_the_users_pick_on_the_chooser(tmp_path):
+    procs = []
+    try:
+        desk = start(procs, Phone(tmp_path, "desk", 5176, "--auto-answer", "--tone", "900"))
+        laptop = start(procs, Phone(tmp_path, "laptop", 5178, "--auto-answer", "--tone", "1300"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176",
+                                                      "laptop=sip:laptop@127.0.0.1:5178"], default_device="desk"))
+        chooser = svc.client()  # what the chooser page does: it subscribes to choices
+        assert chooser.call('<Subscribe events="choices calls"/>').get("status") == "ok"
+
+        def ask():
+            wait_for(lambda: any(m.tag == "ChoiceRequest" for m in chooser.events()), what="choice request")
+            return next(m for m in chooser.events() if m.tag == "ChoiceRequest")
+
+        bob = start(procs, Phone(tmp_path, "bob", 5172, "--tone", "500", "--from", "sip:bob@127.0.0.1:5172",
+                                 "--dial", "sip:alice@127.0.0.1:5062"))
+        q = ask()
+        assert (q.get("incoming"), q.get("target")) == ("true", "sip:bob@127.0.0.1:5172"), q.attrib
+        assert [d.get("id") for d in q.find("Devices")] == ["desk", "laptop"]
+        bob.wait_event("progress", status=180)  # the caller hears it ring while the user picks
+        assert not desk.events_named("incoming") and not laptop.events_named("incoming")
+        state = chooser.call("<State/>").find("State")
+        assert [c.get("incoming") for c in state.findall("ChoiceRequest")] == ["true"]
+        chooser.events().clear()
+        assert chooser.call(f'<Choose choice="{q.get("choice")}" dev="laptop"/>').get("status") == "ok"
+        bob.wait_event("answered")
+        assert laptop.wait_event("incoming")["from"] == "sip:bob@127.0.0.1:5172"
+        assert not desk.events_named("incoming"), "only the chosen device rings"
+        time.sleep(3)
+        bob.send("hangup")
+        laptop.wait_event("terminated")
+        # The caller gives up while the user is still choosing: the choice goes away.
+        chooser.events().clear()
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        q = ask()
+        bob.send("hangup")
+        wait_for(lambda: any(m.tag == "ChoiceDone" and m.get("outcome") == "cancelled" for m in chooser.events()),
+                 what="the choice cancelled")
+        assert chooser.call(f'<Choose choice="{q.get("choice")}" dev="desk"/>').get("code") == "404"
+        # Declined by the user: the caller gets 603.
+        chooser.events().clear()
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        q = ask()
+        assert chooser.call(f'<Choose choice="{q.get("choice")}" decline="true"/>').get("status") == "ok"
+        assert bob.wait_event("terminated", status=603)
+        assert not desk.events_named("incoming"), "nobody picked the desk"
+    finally:
+        stop_all(*reversed(procs))
+    hears(laptop.record, [500], 1300)
+    hears(bob.record, [1300], 500)

@@ -40,17 +40,28 @@ def test_client_service_has_no_memory_errors_or_leaks(tmp_path, monkeypatch):
         r = c.call(f'<Join id="sip:room1@{CONF}" mode="transfer"><Use dev="sip:dev@127.0.0.1:5176"/></Join>',
                    timeout=30)
         assert r.get("reason") == "transferred", r.attrib
-        # Incoming calls: one answered by the device and hung up by the caller, one left up at shutdown.
+        # Incoming calls (this client is a chooser: it picks the device): one answered and hung up by
+        # the caller, one cancelled while the user chooses, one left waiting for the choice at shutdown.
+        def incoming_choice(n):
+            wait_for(lambda: len([m for m in c.events() if m.tag == "ChoiceRequest" and m.get("incoming")]) == n,
+                     timeout=20, what=f"incoming call {n} asks for a device")
+            return [m for m in c.events() if m.tag == "ChoiceRequest" and m.get("incoming")][-1].get("choice")
         bob = start(procs, Phone(tmp_path, "bob", 5182, "--dial", "sip:alice@127.0.0.1:5062"))
+        assert c.call(f'<Choose choice="{incoming_choice(1)}" dev="desk"/>').get("status") == "ok"
         bob.wait_event("answered", timeout=20)
         bob.send("hangup")
         bob.wait_event("terminated")
         bob.send("dial sip:alice@127.0.0.1:5062")
-        wait_for(lambda: len([e for e in bob.events() if e.get("event") == "answered"]) == 2, timeout=20,
-                 what="second incoming call answered")
+        incoming_choice(2)
+        bob.send("hangup")
+        wait_for(lambda: any(m.tag == "ChoiceDone" and m.get("outcome") == "cancelled" for m in c.events()),
+                 what="the cancelled choice")
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        incoming_choice(3)
         # An ExternalJoin waiting on this "chooser" connection, which then goes away.
         c.send(f'<ExternalJoin id="sip:room1@{CONF}"/>')
-        wait_for(lambda: any(m.tag == "ChoiceRequest" for m in c.events()), what="choice request")
+        wait_for(lambda: any(m.tag == "ChoiceRequest" and not m.get("incoming") for m in c.events()),
+                 what="choice request")
         for data in ('<!DOCTYPE z [<!ENTITY a "aa">]><Join id="&a;"/>', "<a>" * 3000, "<Join id='" + "x" * 300000,
                      "\x00garbage"):
             h = svc.client()

@@ -1,5 +1,5 @@
 """confab service's web side and device choice: ExternalJoin through `confab open`
-answered on the chooser page in headless Chromium (playwright-core), the default
+and an incoming call, answered on the chooser page in headless Chromium (playwright-core), the default
 device, a desktop dialog, web origin approval for the WebSocket API, and the
 guards of the web side (key, Host, Origin, framing)."""
 import os
@@ -82,9 +82,34 @@ def test_confab_open_asks_on_the_chooser_page_in_chromium(tmp_path, room):
     finally:
         page.kill()
     assert page.returncode == 0, log
-    assert f"join request for sip:room1@{CONF}" in log and "chosen desk" in log, log
+    assert f"request: Join sip:room1@{CONF}" in log and "chosen desk" in log, log
     wait_for(lambda: len(participants(conf)) == 2, what="the chosen device joined")
     assert desk.wait_event("media") and not [e for e in spare.events() if e.get("event") == "incoming"]
+
+
+def test_an_incoming_call_rings_the_device_picked_on_the_chooser_page_in_chromium(tmp_path):
+    procs = []
+    try:
+        desk = start(procs, Phone(tmp_path, "desk", 5176, "--auto-answer"))
+        spare = start(procs, Phone(tmp_path, "spare", 5178, "--auto-answer"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176",
+                                                      "spare=sip:spare@127.0.0.1:5178"],
+                                   default_device="spare", web_api=f"127.0.0.1:{WEB}"))
+        page = subprocess.Popen(["node", str(BROWSER / "drive.mjs"), "choose", svc.chooser_url(), "desk"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            time.sleep(3)  # the page is open: the user picks, not the default device
+            bob = start(procs, Phone(tmp_path, "bob", 5172, "--from", "sip:bob@127.0.0.1:5172",
+                                     "--dial", "sip:alice@127.0.0.1:5062"))
+            bob.wait_event("answered", timeout=40)
+            log = page.communicate(timeout=30)[0]
+        finally:
+            page.kill()
+        assert page.returncode == 0, log
+        assert "request: Incoming call from sip:bob@127.0.0.1:5172, answer on:" in log and "chosen desk" in log, log
+        assert desk.wait_event("incoming") and not spare.events_named("incoming")
+    finally:
+        stop_all(*reversed(procs))
 
 
 def test_external_join_uses_the_default_device_or_says_why_not(tmp_path, room):
