@@ -53,6 +53,7 @@ void AudioStream::set_terms(const StreamTerms& terms) {
     stats_.latched = false;
     bool private_sdp = terms.remote.is_private();
     latch_pending_ = terms.latch == Latch::Always || (terms.latch == Latch::Private && private_sdp);
+    latch_candidate_ = Endpoint{};
     hold_frames_ = latch_pending_ && private_sdp ? 50 : 0;  // 1 s
   }
   terms_ = terms;
@@ -104,12 +105,19 @@ void AudioStream::handle_rtp(const uint8_t* data, size_t size, const Endpoint& f
   const RtpHeader& h = packet->header;
   bool ours = h.payload_type == terms_.payload_type ||
               (terms_.telephone_event_pt && h.payload_type == *terms_.telephone_event_pt);
+  // Probation: two packets in sequence from one source, so a single stray or
+  // forged datagram cannot divert the stream (the "RTP bleed" attack).
   if (latch_pending_ && ours) {
-    latch_pending_ = false;
-    hold_frames_ = 0;
-    if (!(from == target_)) {
-      target_ = from;
-      stats_.latched = true;
+    if (from == latch_candidate_ && h.sequence == static_cast<uint16_t>(latch_sequence_ + 1)) {
+      latch_pending_ = false;
+      hold_frames_ = 0;
+      if (!(from == target_)) {
+        target_ = from;
+        stats_.latched = true;
+      }
+    } else {
+      latch_candidate_ = from;
+      latch_sequence_ = h.sequence;
     }
   }
   if (terms_.telephone_event_pt && h.payload_type == *terms_.telephone_event_pt) {

@@ -20,8 +20,8 @@
 namespace confab::media {
 
 // Symmetric RTP (RFC 4961) for peers behind NAT: send to where the peer's RTP
-// comes from rather than to the address in its SDP. Learned from the first
-// packet after each offer/answer. Private: only when the SDP address is a
+// comes from rather than to the address in its SDP. Learned after each
+// offer/answer from the first two packets in sequence from one source. Private: only when the SDP address is a
 // private one (a phone behind NAT advertising its LAN address); until then
 // nothing is sent there for up to a second. Always: any address.
 enum class Latch { Off, Private, Always };
@@ -94,7 +94,9 @@ class AudioStream {
   StreamTerms terms_;
   bool configured_ = false;
   Endpoint target_;
-  bool latch_pending_ = false;  // the next valid packet's source becomes target_
+  bool latch_pending_ = false;  // the source of the next two packets in sequence becomes target_
+  Endpoint latch_candidate_;    // the source of the last packet while latch_pending_
+  uint16_t latch_sequence_ = 0;
   int hold_frames_ = 0;         // frames not sent while a private SDP address waits to be latched
   std::unique_ptr<Encoder> encoder_;
   std::unique_ptr<Decoder> decoder_;

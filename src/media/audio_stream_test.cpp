@@ -76,6 +76,8 @@ TEST(AudioStream, LatchesOntoTheSourceOfAPeerWhoseSdpNamesAPrivateAddress) {
   push_silence(s.stream);
   EXPECT_EQ(s.stream.stats().packets_sent, 0u);
   s.peer_sends();
+  EXPECT_FALSE(s.stream.stats().latched) << "one packet is not enough";
+  s.peer_sends();
   EXPECT_TRUE(s.stream.stats().latched);
   EXPECT_EQ(s.stream.target(), s.peer_address());
   push_silence(s.stream);
@@ -86,6 +88,21 @@ TEST(AudioStream, LatchesOntoTheSourceOfAPeerWhoseSdpNamesAPrivateAddress) {
   EXPECT_FALSE(s.stream.stats().latched);
   EXPECT_EQ(s.stream.target(), *Endpoint::from("192.168.7.7", 40000));
   s.peer_sends();
+  s.peer_sends();
+  EXPECT_EQ(s.stream.target(), s.peer_address());
+}
+
+TEST(AudioStream, APacketFromAStrangerBetweenThePeersDoesNotDivertTheStream) {
+  StreamAndPeer s("10.99.0.1", Latch::Private);
+  UdpSocket stranger("127.0.0.1", 0);
+  s.peer_sends();
+  std::swap(s.peer, stranger);
+  s.peer_sends();  // out of place: restarts the probation with the stranger
+  std::swap(s.peer, stranger);
+  s.peer_sends();  // the peer again: a new probation, one packet so far
+  EXPECT_FALSE(s.stream.stats().latched);
+  s.peer_sends();
+  EXPECT_TRUE(s.stream.stats().latched);
   EXPECT_EQ(s.stream.target(), s.peer_address());
 }
 
@@ -102,7 +119,9 @@ TEST(AudioStream, KeepsAPublicSdpAddressAndIgnoresOtherPayloadTypes) {
 
   StreamAndPeer always("127.0.0.2", Latch::Always);
   always.peer_sends(96);  // not the negotiated payload type: not the peer's audio, no latching
+  always.peer_sends(96);
   EXPECT_FALSE(always.stream.stats().latched);
+  always.peer_sends();
   always.peer_sends();
   EXPECT_TRUE(always.stream.stats().latched);
   EXPECT_EQ(always.stream.target(), always.peer_address());
