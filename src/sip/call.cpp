@@ -129,21 +129,19 @@ void Call::request(const RequestSpec& r) {
              TAG_IF(!r.body.empty(), SIPTAG_PAYLOAD_STR(r.body.c_str())), TAG_END());
 }
 
-std::string Call::remote_uri() const {
-  sip_to_t const* remote = nua_handle_remote(nh_);
-  if (!remote) return {};
+namespace {
+// The URI of a From/To header ("" if none).
+std::string uri_of(sip_to_t const* address) {
+  if (!address) return {};
   char buf[512];
-  url_e(buf, sizeof buf, remote->a_url);
+  url_e(buf, sizeof buf, address->a_url);
   return buf;
 }
+}  // namespace
 
-std::string Call::local_uri() const {
-  sip_to_t const* local = nua_handle_local(nh_);
-  if (!local) return {};
-  char buf[512];
-  url_e(buf, sizeof buf, local->a_url);
-  return buf;
-}
+std::string Call::remote_uri() const { return uri_of(nua_handle_remote(nh_)); }
+
+std::string Call::local_uri() const { return uri_of(nua_handle_local(nh_)); }
 
 std::string Call::remote_display() const {
   sip_to_t const* remote = nua_handle_remote(nh_);

@@ -25,8 +25,12 @@ ME = "sip:alice@127.0.0.1:7062"
 
 
 def network(tmp_path, procs):
+    """A mixer, a conference server and phone a (500 Hz) in room1: (conference, phone a)."""
     start(procs, Mixer(tmp_path, port=7090, rtp="43000-43999", http_port=7091))
-    return start(procs, Conference(tmp_path, port=7080, mixer="sip:127.0.0.1:7090", admin_port=7081))
+    conf = start(procs, Conference(tmp_path, port=7080, mixer="sip:127.0.0.1:7090", admin_port=7081))
+    a = start(procs, Phone(tmp_path, "a", 7100, "--tone", "500", "--volume", "0.2", "--from", "sip:a@example.com",
+                           "--dial", f"sip:room1@{CONF}", rtp="44000-44039"))
+    return conf, a
 
 
 def participants(conf, room):
@@ -102,9 +106,7 @@ codecs = "PCMU"
 """
     pid = None
     try:
-        conf = network(tmp_path, procs)
-        a = start(procs, Phone(tmp_path, "a", 7100, "--tone", "500", "--volume", "0.2", "--from", "sip:a@example.com",
-                               "--dial", f"sip:room1@{CONF}", rtp="44000-44039"))
+        conf, a = network(tmp_path, procs)
         svc = start(procs, Service(tmp_path, sip_port=7062, config=config))
         devices = svc.client().call("<Devices/>").find("Devices")
         assert [(d.get("id"), d.get("kind"), d.get("uri")) for d in devices] == \
@@ -137,9 +139,7 @@ args = "--tone 1300 --volume 0.2 --record {soft_rec}"
 """
     pid = None
     try:
-        conf = network(tmp_path, procs)
-        a = start(procs, Phone(tmp_path, "a", 7100, "--tone", "500", "--volume", "0.2", "--from", "sip:a@example.com",
-                               "--dial", f"sip:room1@{CONF}", rtp="44000-44039"))
+        conf, a = network(tmp_path, procs)
         svc = start(procs, Service(tmp_path, sip_port=7062, config=config))
         pid, joined = join_twice_then_shutdown(tmp_path, procs, svc, conf, "dvphone", a)
         assert "phone --listen 127.0.0.1:7310 --auto-answer" in cmdline(pid)
@@ -176,8 +176,7 @@ number = "+1-555-0100"
 gateway = "127.0.0.1:7200"
 """
     try:
-        conf = network(tmp_path, procs)
-        start(procs, Phone(tmp_path, "a", 7100, "--tone", "500", "--dial", f"sip:room1@{CONF}", rtp="44000-44039"))
+        conf, _ = network(tmp_path, procs)
         gw = start(procs, start_sipp("uas_pstn_gateway_offer.xml", None, 7200, tmp_path, timeout=40,
                                      template={"digits_re": r"\+15550100"}, extra=["-m", "1", "-mp", "7250"]))
         svc = start(procs, Service(tmp_path, sip_port=7062, config=config))
@@ -244,8 +243,7 @@ method = "POST"
     server = ThreadingHTTPServer(("127.0.0.1", 7500), ClickToDial)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        conf = network(tmp_path, procs)
-        start(procs, Phone(tmp_path, "a", 7100, "--tone", "500", "--dial", f"sip:room1@{CONF}", rtp="44000-44039"))
+        conf, _ = network(tmp_path, procs)
         svc = start(procs, Service(tmp_path, sip_port=7062, config=config))
         c = svc.client()
         r = c.call(f'<Join id="sip:room1@{CONF}"><Use dev="dvdesk"/></Join>')
@@ -317,8 +315,7 @@ start_timeout_ms = "20000"
 """
     pid = None
     try:
-        conf = network(tmp_path, procs)
-        start(procs, Phone(tmp_path, "a", 7100, "--tone", "500", "--dial", f"sip:room1@{CONF}", rtp="44000-44039"))
+        conf, _ = network(tmp_path, procs)
         svc = start(procs, Service(tmp_path, sip_port=7062, config=config))
         c = svc.client()
         r = c.call(f'<Join id="sip:room1@{CONF}"><Use dev="dvlin"/></Join>', timeout=40)

@@ -138,13 +138,20 @@ def test_options_out_of_dialog_to_the_conference_server_and_the_command_line(tmp
         stop_all(*reversed(procs))
 
 
+def message_uas(tmp_path, procs, port, provisional, status, reason):
+    """A SIPp UAS on `port` answering one MESSAGE with `provisional`, then `status reason`; (proc, its message log)."""
+    log = Path(tmp_path) / f"uas-{port}-messages.log"
+    uas = start(procs, start_sipp("uas_request.xml", None, port, tmp_path,
+                                  extra=["-m", "1", "-trace_msg", "-message_file", log],
+                                  template={"method": "MESSAGE", "provisional": provisional, "status": status,
+                                            "reason": reason}))
+    return uas, log
+
+
 def test_message_to_a_sipp_uas_reports_provisional_and_final_responses(tmp_path):
     procs = []
     try:
-        log = Path(tmp_path) / "uas-messages.log"
-        uas = start(procs, start_sipp("uas_request.xml", None, 6200, tmp_path,
-                                      extra=["-m", "1", "-trace_msg", "-message_file", log],
-                                      template={"method": "MESSAGE", "provisional": "182 Queued", "status": 202, "reason": "Accepted"}))
+        uas, log = message_uas(tmp_path, procs, 6200, "182 Queued", 202, "Accepted")
         svc = start(procs, Service(tmp_path, sip_port=SVC))
         c = svc.client()
         raw = ("MESSAGE sip:bob@127.0.0.1:6200 SIP/2.0\n"
@@ -242,10 +249,7 @@ def test_incoming_message_is_published_as_tunnel_request(tmp_path):
 def test_message_plugin_sends_and_publishes_messages(tmp_path):
     procs = []
     try:
-        log = Path(tmp_path) / "uas-plugin.log"
-        uas = start(procs, start_sipp("uas_request.xml", None, 6202, tmp_path,
-                                      extra=["-m", "1", "-trace_msg", "-message_file", log],
-                                      template={"method": "MESSAGE", "provisional": "100 Trying", "status": 200, "reason": "OK"}))
+        uas, log = message_uas(tmp_path, procs, 6202, "100 Trying", 200, "OK")
         svc = start(procs, Service(tmp_path, sip_port=SVC, extra=["--plugin-dir", plugin_dir(tmp_path)]))
         wait_for(lambda: "plugin confab-message loaded" in svc.output(), what="plugin loaded")
         c = svc.client()
