@@ -28,10 +28,18 @@ bool is_name(std::string_view s) {
   return isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_';
 }
 
-// XML 1.0 cannot carry other control characters, so the twin refuses them too.
+// XML 1.0 cannot carry other control characters, nor U+FFFE, U+FFFF and the
+// UTF-16 surrogates (UTF-8: EF BF BE/BF, ED A0..BF ..), so the twin refuses them too.
 bool xml_safe(std::string_view s) {
-  for (char c : s)
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+    if (i + 2 < s.size()) {
+      auto c1 = static_cast<unsigned char>(s[i + 1]), c2 = static_cast<unsigned char>(s[i + 2]);
+      if (c == 0xEF && c1 == 0xBF && (c2 == 0xBE || c2 == 0xBF)) return false;
+      if (c == 0xED && c1 >= 0xA0) return false;
+    }
+  }
   return true;
 }
 
