@@ -37,6 +37,8 @@ try {
     console.log("app refused");
     const origin = new URL(arg).origin;
     await chooser.locator(`button[data-approve="${origin}"]`).click({ timeout });
+    // The click only sends the Approve; reload the app once the service has taken it (the page lists it).
+    await chooser.locator("#approved code", { hasText: origin }).waitFor({ timeout });
     console.log("approved " + origin);
     await app.reload();
     await app.locator("#status", { hasText: "connected" }).waitFor({ timeout });
