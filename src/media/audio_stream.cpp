@@ -54,6 +54,7 @@ void AudioStream::set_terms(const StreamTerms& terms) {
     bool private_sdp = terms.remote.is_private();
     latch_pending_ = terms.latch == Latch::Always || (terms.latch == Latch::Private && private_sdp);
     latch_candidate_ = Endpoint{};
+    source_locked_ = false;
     hold_frames_ = latch_pending_ && private_sdp ? 50 : 0;  // 1 s
   }
   terms_ = terms;
@@ -103,6 +104,10 @@ void AudioStream::handle_rtp(const uint8_t* data, size_t size, const Endpoint& f
     return;
   }
   const RtpHeader& h = packet->header;
+  if (source_locked_ && !(from == target_)) {
+    ++stats_.stray_packets;
+    return;
+  }
   bool ours = h.payload_type == terms_.payload_type ||
               (terms_.telephone_event_pt && h.payload_type == *terms_.telephone_event_pt);
   // Probation: two packets in sequence from one source, so a single stray or
@@ -110,6 +115,7 @@ void AudioStream::handle_rtp(const uint8_t* data, size_t size, const Endpoint& f
   if (latch_pending_ && ours) {
     if (from == latch_candidate_ && h.sequence == static_cast<uint16_t>(latch_sequence_ + 1)) {
       latch_pending_ = false;
+      source_locked_ = true;
       hold_frames_ = 0;
       if (!(from == target_)) {
         target_ = from;

@@ -24,6 +24,9 @@ namespace confab::media {
 // offer/answer from the first two packets in sequence from one source. Private: only when the SDP address is a
 // private one (a phone behind NAT advertising its LAN address); until then
 // nothing is sent there for up to a second. Always: any address.
+// Once learned, RTP from any other source is dropped (counted as stray) until the
+// next offer/answer, as Asterisk's strictrtp does: nobody else can inject audio
+// into the leg.
 enum class Latch { Off, Private, Always };
 
 // What offer/answer settled, in media terms.
@@ -41,6 +44,7 @@ struct StreamStats {
   uint64_t packets_received = 0;
   uint64_t packets_sent = 0;
   uint64_t bad_packets = 0;      // not RTP, wrong payload type, undecodable
+  uint64_t stray_packets = 0;    // from another source than the one latched onto: dropped
   uint64_t concealed_frames = 0;
   int64_t lost = 0;              // RFC 3550 cumulative loss
   uint32_t jitter_ms = 0;
@@ -97,6 +101,7 @@ class AudioStream {
   bool latch_pending_ = false;  // the source of the next two packets in sequence becomes target_
   Endpoint latch_candidate_;    // the source of the last packet while latch_pending_
   uint16_t latch_sequence_ = 0;
+  bool source_locked_ = false;  // learned: RTP from anywhere but target_ is dropped
   int hold_frames_ = 0;         // frames not sent while a private SDP address waits to be latched
   std::unique_ptr<Encoder> encoder_;
   std::unique_ptr<Decoder> decoder_;

@@ -106,6 +106,30 @@ TEST(AudioStream, APacketFromAStrangerBetweenThePeersDoesNotDivertTheStream) {
   EXPECT_EQ(s.stream.target(), s.peer_address());
 }
 
+TEST(AudioStream, OnceLatchedDropsRtpFromAnyOtherSourceUntilTheNextOfferAnswer) {
+  StreamAndPeer s("10.99.0.1", Latch::Private);
+  s.peer_sends();
+  s.peer_sends();
+  ASSERT_TRUE(s.stream.stats().latched);
+  UdpSocket stranger("127.0.0.1", 0);
+  std::swap(s.peer, stranger);
+  s.peer_sends();  // in sequence, right payload type: still not the peer
+  s.peer_sends();
+  std::swap(s.peer, stranger);
+  EXPECT_EQ(s.stream.stats().stray_packets, 2u);
+  EXPECT_EQ(s.stream.stats().packets_received, 2u) << "the stranger's packets reached the jitter buffer";
+  EXPECT_EQ(s.stream.target(), s.peer_address());
+  s.peer_sends();
+  EXPECT_EQ(s.stream.stats().packets_received, 3u);
+  // A new offer/answer (the phone moved) learns again, from whoever sends first.
+  s.stream.set_terms(StreamAndPeer::terms("10.99.0.2", Latch::Private));
+  std::swap(s.peer, stranger);
+  s.peer_sends();
+  s.peer_sends();
+  EXPECT_EQ(s.stream.target(), s.peer_address());
+  EXPECT_EQ(s.stream.stats().stray_packets, 2u);
+}
+
 TEST(AudioStream, KeepsAPublicSdpAddressAndIgnoresOtherPayloadTypes) {
   StreamAndPeer pub("127.0.0.2", Latch::Private);  // not private: the SDP is believed
   pub.peer_sends();

@@ -282,7 +282,8 @@ std::string MixerServer::mixes_json() {
                       {"muted", l.muted}, {"gain_db", l.gain_db}, {"send", l.send}, {"receive", l.receive},
                       {"packets_received", l.stats.packets_received}, {"packets_sent", l.stats.packets_sent},
                       {"lost", l.stats.lost}, {"jitter_ms", l.stats.jitter_ms},
-                      {"concealed_frames", l.stats.concealed_frames}, {"bad_packets", l.stats.bad_packets}});
+                      {"concealed_frames", l.stats.concealed_frames}, {"bad_packets", l.stats.bad_packets},
+                      {"stray_packets", l.stats.stray_packets}});
     mixes.push_back({{"mix", m.id}, {"rate", m.rate}, {"legs", std::move(legs)}});
   }
   return boost::json::serialize(boost::json::object{{"mixes", std::move(mixes)}});
