@@ -259,6 +259,12 @@ api::ApiMessage ClientService::describe(const ServiceCall& call, std::string_vie
   return m;
 }
 
+std::vector<std::pair<std::string, std::string>> ClientService::device_list() const {
+  std::vector<std::pair<std::string, std::string>> list;
+  for (auto& [id, d] : devices_) list.emplace_back(id, d->name());
+  return list;
+}
+
 Device* ClientService::resolve_device(const std::string& dev, std::shared_ptr<Device>& adhoc) const {
   if (auto it = devices_.find(dev); it != devices_.end()) return it->second.get();
   if (!is_sip_uri(dev)) return nullptr;
@@ -281,8 +287,16 @@ void ClientService::place_call(const JoinRequest& original, CallPlaced done) {
     return done(400, "device " + device->id() + " (" + std::string(device->kind()) +
                          ") calls the target itself: transfer mode only", {});
   // The device gets ready first (a softphone may have to be started), without blocking.
-  device->prepare(*device_runtime_, [this, device, adhoc, mode, request, done](int status, const std::string& reason) {
-    if (!ua_ || device_runtime_->stopped()) return;
+  uint64_t placing = next_placing_++;
+  auto cancelled = std::make_shared<bool>(false);
+  placing_[placing] = [cancelled, done] {
+    *cancelled = true;
+    done(487, "cancelled by Hangup while the device was getting ready", {});
+  };
+  device->prepare(*device_runtime_, [this, device, adhoc, mode, request, done, placing, cancelled](
+                                        int status, const std::string& reason) {
+    if (*cancelled || !ua_ || device_runtime_->stopped()) return;
+    placing_.erase(placing);
     if (status >= 300) return done(status, "device " + device->id() + ": " + reason, {});
     start_call(*device, mode, request, done);
   });
@@ -397,12 +411,12 @@ void ClientService::external_join(const std::string& target, const Reply& reply)
     return;
   }
   if (DesktopDialog::available() && !devices_.empty()) {
-    std::vector<std::pair<std::string, std::string>> list;
-    for (auto& [id, d] : devices_) list.emplace_back(id, d->name());
-    bool asked = dialog_.ask(target, list, [this, target, reply](const std::string& device) {
-      if (device.empty()) return reply.error(603, "the user declined");
-      if (!devices_.count(device)) return reply.error(500, "the dialog returned an unknown device '" + device + "'");
-      join({target, device, std::nullopt}, reply);
+    DesktopDialog::Question question{"Join " + target + " on which device?", "Join"};
+    bool asked = dialog_.ask(question, device_list(), [this, target, reply](const DesktopDialog::Answer& answer) {
+      if (answer.device.empty()) return reply.error(603, answer.timed_out ? "the user did not answer" : "the user declined");
+      if (!devices_.count(answer.device))
+        return reply.error(500, "the dialog returned an unknown device '" + answer.device + "'");
+      join({target, answer.device, std::nullopt}, reply);
     });
     if (asked) return;
   }
@@ -476,14 +490,24 @@ std::string ClientService::chooser_url() const { return web_ ? web_->chooser_url
 void ClientService::hangup(const std::string& call_id, const Reply& reply) {
   std::string id = call_id.empty() ? current_ : call_id;
   auto it = calls_.find(id);
-  if (id.empty() || it == calls_.end() || it->second->ended())
+  // No call named: the current call, and the Joins still waiting for their device.
+  size_t cancelled = call_id.empty() ? placing_.size() : 0;
+  if (cancelled) {
+    spdlog::info("service: Hangup cancels {} join(s) waiting for their device", cancelled);
+    for (auto& [n, cancel] : std::exchange(placing_, {})) cancel();
+  }
+  if (id.empty() || it == calls_.end() || it->second->ended()) {
+    if (cancelled) return reply.ok("cancelled", {{"cancelled", std::to_string(cancelled)}});
     return reply.error(404, call_id.empty() ? "no current call" : "no call " + call_id);
+  }
   it->second->hangup();
   std::string device = it->second->device_id();
   bool more = false;  // other calls of the service on that device
   for (auto& [other, c] : calls_) more = more || (other != id && !c->ended() && c->device_id() == device);
   if (auto d = devices_.find(device); d != devices_.end() && !more) d->second->calls_ended(*device_runtime_);
-  reply.ok("hung up", {{"call", id}});
+  std::vector<std::pair<std::string, std::string>> ids{{"call", id}};
+  if (cancelled) ids.emplace_back("cancelled", std::to_string(cancelled));
+  reply.ok("hung up", ids);
 }
 
 api::ApiMessage ClientService::calls() const {

@@ -112,6 +112,7 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   void ring_device(const std::string& dev, std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite);
   void answer_incoming(Device& device, std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite);
   ThirdPartyCall* current_call() const;
+  std::vector<std::pair<std::string, std::string>> device_list() const;  // (id, name) for the desktop dialog
   api::ApiMessage describe(const ServiceCall& call, std::string_view state) const;
   void watch_roster(ThirdPartyCall& call);
   void finish_choice(const std::string& choice, const std::string& outcome);
@@ -155,6 +156,9 @@ class ClientService final : public sip::UserAgent::Handler, public CallObserver,
   std::unique_ptr<Tunnel> tunnel_;
   std::unique_ptr<PluginLoader> plugins_;
   uint64_t next_call_ = 1;
+  // Joins whose device is still getting ready (a softphone starting): Hangup cancels them.
+  std::map<uint64_t, std::function<void()>> placing_;  // the cancel of each, by a number of its own
+  uint64_t next_placing_ = 1;
 };
 
 // Registers Join, ExternalJoin, SameDeviceJoin, Invite, Hangup, Calls, Devices, Subscribe.

@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 #include <sstream>
 
+#include "api/api_message.h"
+
 extern char** environ;
 
 namespace confab::service {
@@ -26,16 +28,26 @@ bool DesktopDialog::available() {
 }
 
 DesktopDialog::~DesktopDialog() {
-  if (pid_ > 0) ::kill(pid_, SIGTERM);
+  close();
   if (reader_.joinable()) reader_.join();
 }
 
-bool DesktopDialog::ask(const std::string& target, const std::vector<std::pair<std::string, std::string>>& devices,
-                        std::function<void(std::string)> chosen) {
+void DesktopDialog::close() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);  // at once, so its pipe closes and the reader (which reaps it) ends
+  pid_ = -1;
+  alive_ = std::make_shared<int>(0);
+}
+
+bool DesktopDialog::ask(const Question& question, const std::vector<std::pair<std::string, std::string>>& devices,
+                        std::function<void(Answer)> answered) {
   if (pid_ > 0) return false;
-  if (reader_.joinable()) reader_.join();  // the previous dialog's reader has finished
-  std::vector<std::string> args = {"zenity", "--list", "--title=Confab", "--text=Join " + target + " on which device?",
-                                   "--column=Device", "--column=Name", "--print-column=1", "--timeout=120"};
+  if (reader_.joinable()) reader_.join();  // the previous dialog's reader has finished (or its zenity was closed)
+  // --text is Pango markup: a caller's URI may hold '&' or '<'.
+  std::vector<std::string> args = {"zenity", "--list", "--title=Confab", "--text=" + api::xml_escape(question.text),
+                                   "--ok-label=" + question.ok_label, "--cancel-label=" + question.cancel_label,
+                                   "--column=Device", "--column=Name", "--print-column=1",
+                                   "--timeout=" + std::to_string(question.timeout_s)};
   for (auto& [id, label] : devices) {
     args.push_back(id);
     args.push_back(label);
@@ -59,7 +71,7 @@ bool DesktopDialog::ask(const std::string& target, const std::vector<std::pair<s
   }
   pid_ = pid;
   // zenity answers when the user does: wait for it off the SIP thread.
-  reader_ = std::thread([this, fd = out[0], pid, chosen = std::move(chosen)] {
+  reader_ = std::thread([this, fd = out[0], pid, alive = std::weak_ptr<int>(alive_), answered = std::move(answered)] {
     std::string text;
     char buf[256];
     for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
@@ -67,11 +79,13 @@ bool DesktopDialog::ask(const std::string& target, const std::vector<std::pair<s
     int status = 0;
     ::waitpid(pid, &status, 0);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) text.clear();  // cancelled, timed out or killed
-    loop_.post([this, alive = std::weak_ptr<int>(alive_), chosen, text] {
-      if (!alive.lock()) return;  // the dialog's owner is gone
+    Answer answer;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) answer.device = text;
+    answer.timed_out = WIFEXITED(status) && WEXITSTATUS(status) == 5;  // zenity's exit status on --timeout
+    loop_.post([this, alive, answered, answer] {
+      if (!alive.lock()) return;  // closed, or the dialog's owner is gone
       pid_ = -1;
-      chosen(text);
+      answered(answer);
     });
   });
   return true;

@@ -1,5 +1,6 @@
 // Asks the user to pick a device in a desktop dialog (zenity) when a display
-// is present: the device chooser for ExternalJoin when no chooser page is open.
+// is present: the device chooser for ExternalJoin and incoming calls when no
+// chooser page is open.
 #pragma once
 
 #include <functional>
@@ -24,17 +25,28 @@ class DesktopDialog {
   DesktopDialog(const DesktopDialog&) = delete;
   DesktopDialog& operator=(const DesktopDialog&) = delete;
 
-  // Shows the list (device id, label) for joining `target`; `chosen` runs on
-  // the SIP thread with the id picked, or "" if the user cancelled or the
-  // dialog failed. One dialog at a time: false if one is open.
-  bool ask(const std::string& target, const std::vector<std::pair<std::string, std::string>>& devices,
-           std::function<void(std::string)> chosen);
+  struct Question {
+    std::string text;                  // "Join sip:room1@example.com on which device?"
+    std::string ok_label = "OK";
+    std::string cancel_label = "Cancel";
+    int timeout_s = 120;
+  };
+  struct Answer {
+    std::string device;  // the id picked; "" when declined, timed out or failed
+    bool timed_out = false;
+  };
+  // Shows the list (device id, label); `answered` runs on the SIP thread.
+  // One dialog at a time: false if one is open.
+  bool ask(const Question& question, const std::vector<std::pair<std::string, std::string>>& devices,
+           std::function<void(Answer)> answered);
+  // Closes the open dialog, if any; its `answered` does not run.
+  void close();
 
  private:
   sip::EventLoop& loop_;
   std::thread reader_;
   pid_t pid_ = -1;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // a new one per close(): drops the old answer
 };
 
 }  // namespace confab::service

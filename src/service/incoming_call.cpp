@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "service/client_service.h"
+#include "service/desktop_dialog.h"
 #include "service/device_runtime.h"
 #include "service/third_party_call.h"
 #include "service/tunnel.h"
@@ -26,12 +27,20 @@ class CallerWatch final : public sip::CallHandler {
   std::function<void()> gone_;
 };
 
+// An incoming call while the user picks a device.
+struct WaitingCaller {
+  std::shared_ptr<sip::Call> caller;
+  std::optional<sip::IncomingRequest> invite;  // answered once
+  std::shared_ptr<CallerWatch> watch;          // the desktop dialog's (the chooser page's is in its PendingChoice)
+};
+
 }  // namespace
 
 // A call to the user's identity rings a device as a loop-mode call, so
 // SameDeviceJoin, Hangup and the events work on it too. Which device:
 // incoming_device if set; else the user's pick on the chooser page if one is
-// open (the caller hears it ring meanwhile); else default_device.
+// open, or in a desktop dialog when a display is present (the caller hears it
+// ring meanwhile); else default_device.
 void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) {
   const sip::Message& m = invite.message();
   std::string from = m.from_uri();
@@ -41,38 +50,61 @@ void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip
     spdlog::info("service: incoming call from {} declined (incoming_device = off)", from);
     return invite.respond(480, "Temporarily Unavailable");
   }
-  if (config_.incoming_device.empty() && has_subscriber("choices") && !devices_.empty()) {
-    invite.respond(180, "Ringing");
-    struct Waiting {
-      std::shared_ptr<sip::Call> caller;
-      std::optional<sip::IncomingRequest> invite;
-    };
-    auto waiting = std::make_shared<Waiting>(Waiting{call, std::move(invite)});
-    auto id = std::make_shared<std::string>();
-    PendingChoice choice;
-    choice.target = from;
-    choice.incoming = true;
-    choice.decide = [this, waiting](const std::string& device, int status, const std::string& reason) {
-      waiting->caller->set_handler(nullptr);
-      if (!waiting->invite) return;
-      auto request = std::move(*waiting->invite);
-      waiting->invite.reset();
-      if (!device.empty()) return ring_device(device, waiting->caller, std::move(request));
-      spdlog::info("service: incoming call from {} not answered: {}", waiting->caller->remote_uri(), reason);
+  if (config_.incoming_device.empty() && !devices_.empty() && (has_subscriber("choices") || DesktopDialog::available())) {
+    auto waiting = std::make_shared<WaitingCaller>(WaitingCaller{call, std::move(invite), nullptr});
+    // The user's answer, or the caller giving up: whichever comes first answers the INVITE.
+    auto answer = [this](WaitingCaller& w, const std::string& device, int status, const std::string& reason) {
+      w.caller->set_handler(nullptr);
+      if (!w.invite) return;
+      auto request = std::move(*w.invite);
+      w.invite.reset();
+      w.watch.reset();
+      if (!device.empty()) return ring_device(device, w.caller, std::move(request));
+      spdlog::info("service: incoming call from {} not answered: {}", w.caller->remote_uri(), reason);
       if (status == 603) return request.respond(603, "Decline");
       request.respond(status == 487 ? 487 : 480, status == 487 ? "Request Terminated" : "Temporarily Unavailable");
     };
-    choice.caller_watch = std::make_shared<CallerWatch>(loop_, [this, id] {
-      auto it = choices_.find(*id);
-      if (it == choices_.end()) return;
-      auto decide = std::move(it->second.decide);
-      finish_choice(*id, "cancelled");
-      decide("", 487, "the caller hung up");
+    Decision settle = [waiting, answer](const std::string& device, int status, const std::string& reason) {
+      answer(*waiting, device, status, reason);
+    };
+    if (has_subscriber("choices")) {  // a chooser page is open: ask there
+      auto id = std::make_shared<std::string>();
+      PendingChoice choice;
+      choice.target = from;
+      choice.incoming = true;
+      choice.decide = settle;
+      choice.caller_watch = std::make_shared<CallerWatch>(loop_, [this, id] {
+        auto it = choices_.find(*id);
+        if (it == choices_.end()) return;
+        auto decide = std::move(it->second.decide);
+        finish_choice(*id, "cancelled");
+        decide("", 487, "the caller hung up");
+      });
+      call->set_handler(choice.caller_watch.get());
+      waiting->invite->respond(180, "Ringing");
+      *id = ask_user(std::move(choice));
+      spdlog::info("service: incoming call from {} waits for the user's choice {}", from, *id);
+      return;
+    }
+    DesktopDialog::Question question{"Incoming call from " + from + ": answer on which device?", "Answer", "Decline",
+                                     static_cast<int>(config_.choice_timeout_s)};
+    bool asked = dialog_.ask(question, device_list(), [this, settle](const DesktopDialog::Answer& answer) {
+      if (answer.device.empty())
+        return settle("", answer.timed_out ? 480 : 603, answer.timed_out ? "no answer in time" : "declined");
+      if (!devices_.count(answer.device)) return settle("", 480, "the dialog returned an unknown device");
+      settle(answer.device, 200, "");
     });
-    call->set_handler(choice.caller_watch.get());
-    *id = ask_user(std::move(choice));
-    spdlog::info("service: incoming call from {} waits for the user's choice {}", from, *id);
-    return;
+    if (asked) {
+      waiting->watch = std::make_shared<CallerWatch>(loop_, [this, answer, weak = std::weak_ptr<WaitingCaller>(waiting)] {
+        dialog_.close();
+        if (auto w = weak.lock()) answer(*w, "", 487, "the caller hung up");
+      });
+      call->set_handler(waiting->watch.get());
+      waiting->invite->respond(180, "Ringing");
+      spdlog::info("service: incoming call from {} waits for the user's choice in a desktop dialog", from);
+      return;
+    }
+    invite = std::move(*waiting->invite);  // a dialog is already open (one at a time): as without a display
   }
   std::string dev = config_.incoming_device.empty() ? config_.default_device : config_.incoming_device;
   if (dev.empty()) {

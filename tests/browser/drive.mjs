@@ -22,6 +22,8 @@ try {
   chooser.on("dialog", (d) => { console.log("dialog: " + d.message()); d.dismiss(); });
   await chooser.goto(chooserUrl);
   await chooser.locator("#status", { hasText: "connected" }).waitFor({ timeout });
+  // The page subscribes, then fetches the state: devices listed means the service has the subscription.
+  await chooser.locator("#devices b").first().waitFor({ timeout });
   console.log("chooser connected");
   if (mode === "choose") {
     const button = chooser.locator(`[data-choice] button[data-device="${arg}"]`);

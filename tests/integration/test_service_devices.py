@@ -272,6 +272,35 @@ method = "POST"
         stop_all(*reversed(procs))
 
 
+def test_hangup_cancels_a_join_whose_softphone_is_still_starting(tmp_path):
+    slow = tmp_path / "slow-phone.sh"  # starts, but its control interface never answers
+    slow.write_text("#!/bin/sh\nexec sleep 60\n")
+    slow.chmod(0o755)
+    config = f"""
+[devices.dvslow]
+kind = "softphone"
+program = "confab-phone"
+path = "{slow}"
+sip_port = "7330"
+start_timeout_ms = "30000"
+"""
+    procs = []
+    try:
+        svc = start(procs, Service(tmp_path, sip_port=7062, config=config))
+        app, other = svc.client(), svc.client()
+        app.send(f'<Join id="sip:room1@{CONF}" tag="j"><Use dev="dvslow"/></Join>')
+        wait_for(lambda: pid_of(svc, "dvslow") is not None, what="the softphone started")
+        assert app.next(0.5) is None, "the Join must wait for its device"
+        r = other.call("<Hangup/>")
+        assert r.get("status") == "ok" and r.get("cancelled") == "1", r.attrib
+        j = app.next(5)
+        assert j is not None and j.get("tag") == "j" and j.get("code") == "487", j.attrib if j is not None else None
+        assert other.call("<Calls/>").get("count") == "0"
+        assert other.call("<Hangup/>").get("code") == "404", "nothing left to hang up"
+    finally:
+        stop_all(*reversed(procs))
+
+
 def test_bad_device_settings_stop_the_service_with_a_clear_error(tmp_path):
     for toml, words in (('[devices.dvx]\nkind = "softphone"\nprogram = "baresip"\n',
                          "device dvx (softphone): setting 'sip_port' is missing"),

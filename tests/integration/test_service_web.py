@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from confab_testlib import CONFAB, Conference, Mixer, Phone, Proc, Service, start, stop_all, wait_for
+from confab_testlib import CONFAB, Conference, Mixer, Phone, Proc, Service, hears, start, stop_all, wait_for
 
 CONF = "127.0.0.1:5080"
 WEB = 5066
@@ -22,6 +22,20 @@ BROWSER = Path(__file__).resolve().parent.parent / "browser"
 def drive(*args, timeout=60):
     r = subprocess.run(["node", str(BROWSER / "drive.mjs"), *args], capture_output=True, text=True, timeout=timeout)
     return r.returncode, r.stdout + r.stderr
+
+
+def open_chooser(url, device):
+    """Starts drive.mjs choose on the chooser page; returns once the page is subscribed to choices
+    (drive.mjs gives up by itself within its timeouts, so reading its lines cannot hang)."""
+    page = subprocess.Popen(["node", str(BROWSER / "drive.mjs"), "choose", url, device], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in page.stdout:
+        lines.append(line)
+        if line.startswith("chooser connected"):
+            return page
+    page.wait()
+    raise AssertionError("the chooser page did not connect: " + "".join(lines))
 
 
 def http_get(path, host=f"127.0.0.1:{WEB}", headers=()):
@@ -72,10 +86,8 @@ def test_confab_open_asks_on_the_chooser_page_in_chromium(tmp_path, room):
     assert stat.S_IMODE(os.stat(svc.runtime / "confab" / "chooser-url").st_mode) == 0o600
     rc, out, _ = svc.cli("chooser")
     assert rc == 0 and out.strip() == url
-    page = subprocess.Popen(["node", str(BROWSER / "drive.mjs"), "choose", url, "desk"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    page = open_chooser(url, "desk")  # the user is asked there, not the default device
     try:
-        time.sleep(3)  # the page is open and subscribed: the user is asked there, not the default device
         rc, out, err = svc.cli("open", f"sip:room1@{CONF}", timeout=60)
         assert rc == 0 and 'device="desk"' in out, out + err
         log = page.communicate(timeout=30)[0]
@@ -95,10 +107,8 @@ def test_an_incoming_call_rings_the_device_picked_on_the_chooser_page_in_chromiu
         svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176",
                                                       "spare=sip:spare@127.0.0.1:5178"],
                                    default_device="spare", web_api=f"127.0.0.1:{WEB}"))
-        page = subprocess.Popen(["node", str(BROWSER / "drive.mjs"), "choose", svc.chooser_url(), "desk"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        page = open_chooser(svc.chooser_url(), "desk")  # the user picks, not the default device
         try:
-            time.sleep(3)  # the page is open: the user picks, not the default device
             bob = start(procs, Phone(tmp_path, "bob", 5172, "--from", "sip:bob@127.0.0.1:5172",
                                      "--dial", "sip:alice@127.0.0.1:5062"))
             bob.wait_event("answered", timeout=40)
@@ -165,6 +175,58 @@ def test_a_desktop_dialog_chooses_when_a_display_is_present(tmp_path, room):
     args = (fake / "args").read_text()
     assert f"Join sip:room1@{CONF} on which device?" in args and "desk" in args and "other" in args, args
     desk.wait_event("media")
+
+
+def test_an_incoming_call_asks_in_a_desktop_dialog_when_a_display_is_present(tmp_path):
+    procs = []
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    # A stand-in for zenity: records its arguments and pid, then answers as `mode` says.
+    (fake / "zenity").write_text('#!/bin/sh\nd="$(dirname "$0")"\necho "$@" > "$d/args"\necho $$ > "$d/pid"\n'
+                                 'case "$(cat "$d/mode")" in\n  pick) echo laptop ;;\n  decline) exit 1 ;;\n'
+                                 '  wait) exec sleep 30 ;;\nesac\n')
+    (fake / "zenity").chmod(0o755)
+
+    def dialog(mode):
+        (fake / "mode").write_text(mode)
+        for f in ("args", "pid"):
+            (fake / f).unlink(missing_ok=True)
+
+    try:
+        desk = start(procs, Phone(tmp_path, "desk", 5176, "--auto-answer"))
+        laptop = start(procs, Phone(tmp_path, "laptop", 5178, "--auto-answer", "--tone", "1300"))
+        start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176", "laptop=sip:laptop@127.0.0.1:5178"],
+                             default_device="desk", env={"DISPLAY": ":99", "PATH": f"{fake}:{os.environ['PATH']}"}))
+        # Picked in the dialog: that device rings, not the default one.
+        dialog("pick")
+        bob = start(procs, Phone(tmp_path, "bob", 5172, "--tone", "500", "--from", "sip:bob&co@127.0.0.1:5172",
+                                 "--dial", "sip:alice@127.0.0.1:5062"))
+        bob.wait_event("answered")
+        assert laptop.wait_event("incoming")["from"] == "sip:bob&co@127.0.0.1:5172"
+        args = (fake / "args").read_text()
+        assert "Incoming call from sip:bob&amp;co@127.0.0.1:5172: answer on which device?" in args, args
+        assert "--cancel-label=Decline" in args and "desk" in args and "laptop" in args, args
+        time.sleep(4)
+        bob.send("hangup")
+        laptop.wait_event("terminated")
+        # Declined in the dialog: 603.
+        dialog("decline")
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        bob.wait_event("terminated", status=603)
+        # The caller gives up while the dialog is open: it closes and nothing rings.
+        dialog("wait")
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        wait_for(lambda: (fake / "pid").exists() and (fake / "pid").read_text().strip(), what="the dialog")
+        pid = int((fake / "pid").read_text())
+        bob.wait_event("progress", status=180)
+        bob.send("hangup")
+        wait_for(lambda: not Path(f"/proc/{pid}").exists(), what="the dialog closed")
+        bob.wait_event("terminated", status=487)
+        assert not desk.events_named("incoming") and len(laptop.events_named("incoming")) == 1
+    finally:
+        stop_all(*reversed(procs))
+    hears(laptop.record, [500], 1300)
+    hears(bob.record, [1300], 500)
 
 
 def test_web_origins_must_be_approved_and_the_web_side_is_guarded(tmp_path):
