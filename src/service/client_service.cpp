@@ -411,9 +411,13 @@ void ClientService::external_join(const std::string& target, const Reply& reply)
     return;
   }
   if (DesktopDialog::available() && !devices_.empty()) {
-    DesktopDialog::Question question{"Join " + target + " on which device?", "Join"};
+    DesktopDialog::Question question{"Join " + target + " on which device?", "Join", "Cancel",
+                                     static_cast<int>(config_.choice_timeout_s)};
     bool asked = dialog_.ask(question, device_list(), [this, target, reply](const DesktopDialog::Answer& answer) {
-      if (answer.device.empty()) return reply.error(603, answer.timed_out ? "the user did not answer" : "the user declined");
+      if (answer.failed && !config_.default_device.empty()) return join({target, "", std::nullopt}, reply);
+      if (answer.failed) return reply.error(503, "the desktop dialog could not be shown and there is no default_device");
+      if (answer.timed_out) return reply.error(408, "the user did not answer");
+      if (answer.device.empty()) return reply.error(603, "the user declined");
       if (!devices_.count(answer.device))
         return reply.error(500, "the dialog returned an unknown device '" + answer.device + "'");
       join({target, answer.device, std::nullopt}, reply);

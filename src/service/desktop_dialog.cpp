@@ -1,6 +1,8 @@
 #include "service/desktop_dialog.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -55,33 +57,67 @@ bool DesktopDialog::ask(const Question& question, const std::vector<std::pair<st
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int out[2];
+  int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return false;
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return false;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   pid_t pid = -1;
   int rc = posix_spawnp(&pid, "zenity", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out[1]);
+  ::close(err[1]);
   if (rc != 0) {
     ::close(out[0]);
+    ::close(err[0]);
     spdlog::warn("device chooser: cannot start zenity ({})", rc);
     return false;
   }
   pid_ = pid;
   // zenity answers when the user does: wait for it off the SIP thread.
-  reader_ = std::thread([this, fd = out[0], pid, alive = std::weak_ptr<int>(alive_), answered = std::move(answered)] {
-    std::string text;
-    char buf[256];
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
-    ::close(fd);
+  reader_ = std::thread([this, out = out[0], err = err[0], pid, alive = std::weak_ptr<int>(alive_),
+                         answered = std::move(answered)] {
+    std::string text, errors;
+    pollfd fds[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
+    for (int open = 2; open > 0;) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || !fds[i].revents) continue;
+        char buf[256];
+        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n > 0) {
+          std::string& into = i == 0 ? text : errors;
+          if (into.size() < 4096) into.append(buf, static_cast<size_t>(n));
+        } else {
+          fds[i].fd = -1;
+          --open;
+        }
+      }
+    }
+    ::close(out);
+    ::close(err);
     int status = 0;
     ::waitpid(pid, &status, 0);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;  // -1: killed (closed)
     Answer answer;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) answer.device = text;
-    answer.timed_out = WIFEXITED(status) && WEXITSTATUS(status) == 5;  // zenity's exit status on --timeout
+    if (code == 0) answer.device = text;
+    answer.timed_out = code == 5;  // zenity's exit status on --timeout; 1 is the cancel button
+    // No dialog was shown (GTK prints "cannot open display" and exits with 1, like a cancel).
+    if ((code > 1 && code != 5) || errors.find("cannot open display") != std::string::npos) {
+      answer.failed = true;
+      auto line = errors.substr(0, errors.find('\n'));
+      spdlog::warn("device chooser: zenity failed ({}): {}", code, line.empty() ? "no message" : line);
+    }
     loop_.post([this, alive, answered, answer] {
       if (!alive.lock()) return;  // closed, or the dialog's owner is gone
       pid_ = -1;

@@ -34,6 +34,7 @@ class DesktopDialog {
   struct Answer {
     std::string device;  // the id picked; "" when declined, timed out or failed
     bool timed_out = false;
+    bool failed = false;  // no dialog could be shown (e.g. a display that is gone): ask otherwise
   };
   // Shows the list (device id, label); `answered` runs on the SIP thread.
   // One dialog at a time: false if one is open.

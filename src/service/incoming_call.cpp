@@ -89,6 +89,9 @@ void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip
     DesktopDialog::Question question{"Incoming call from " + from + ": answer on which device?", "Answer", "Decline",
                                      static_cast<int>(config_.choice_timeout_s)};
     bool asked = dialog_.ask(question, device_list(), [this, settle](const DesktopDialog::Answer& answer) {
+      if (answer.failed)  // as without a display
+        return config_.default_device.empty() ? settle("", 480, "the desktop dialog failed and no default_device")
+                                              : settle(config_.default_device, 200, "");
       if (answer.device.empty())
         return settle("", answer.timed_out ? 480 : 603, answer.timed_out ? "no answer in time" : "declined");
       if (!devices_.count(answer.device)) return settle("", 480, "the dialog returned an unknown device");

@@ -184,7 +184,8 @@ def test_an_incoming_call_asks_in_a_desktop_dialog_when_a_display_is_present(tmp
     # A stand-in for zenity: records its arguments and pid, then answers as `mode` says.
     (fake / "zenity").write_text('#!/bin/sh\nd="$(dirname "$0")"\necho "$@" > "$d/args"\necho $$ > "$d/pid"\n'
                                  'case "$(cat "$d/mode")" in\n  pick) echo laptop ;;\n  decline) exit 1 ;;\n'
-                                 '  wait) exec sleep 30 ;;\nesac\n')
+                                 '  wait) exec sleep 30 ;;\n  broken) echo "Gtk-WARNING **: cannot open display: :99" >&2; exit 1 ;;\n'
+                                 'esac\n')
     (fake / "zenity").chmod(0o755)
 
     def dialog(mode):
@@ -223,6 +224,11 @@ def test_an_incoming_call_asks_in_a_desktop_dialog_when_a_display_is_present(tmp
         wait_for(lambda: not Path(f"/proc/{pid}").exists(), what="the dialog closed")
         bob.wait_event("terminated", status=487)
         assert not desk.events_named("incoming") and len(laptop.events_named("incoming")) == 1
+        # No dialog can be shown (the display is gone): the default device rings, as without a display.
+        dialog("broken")
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        desk.wait_event("incoming")
+        wait_for(lambda: len(bob.events_named("answered")) == 2, what="answered on the default device")
     finally:
         stop_all(*reversed(procs))
     hears(laptop.record, [500], 1300)
