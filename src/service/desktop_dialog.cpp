@@ -36,7 +36,10 @@ DesktopDialog::~DesktopDialog() {
 
 void DesktopDialog::close() {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);  // at once, so its pipe closes and the reader (which reaps it) ends
+  {
+    std::lock_guard lock(reap_mutex_);
+    if (!reaped_) ::kill(pid_, SIGKILL);  // at once, so its pipe closes and the reader (which reaps it) ends
+  }
   pid_ = -1;
   alive_ = std::make_shared<int>(0);
 }
@@ -80,6 +83,7 @@ bool DesktopDialog::ask(const Question& question, const std::vector<std::pair<st
     return false;
   }
   pid_ = pid;
+  reaped_ = false;
   // zenity answers when the user does: wait for it off the SIP thread.
   reader_ = std::thread([this, out = out[0], err = err[0], pid, alive = std::weak_ptr<int>(alive_),
                          answered = std::move(answered)] {
@@ -105,8 +109,15 @@ bool DesktopDialog::ask(const Question& question, const std::vector<std::pair<st
     }
     ::close(out);
     ::close(err);
+    // Wait for its exit without reaping it, then reap it under the lock: close() must not kill a reused pid.
+    siginfo_t info;
+    ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT);
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    {
+      std::lock_guard lock(reap_mutex_);
+      ::waitpid(pid, &status, 0);
+      reaped_ = true;
+    }
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;  // -1: killed (closed)
     Answer answer;

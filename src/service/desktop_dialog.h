@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <sys/types.h>
 #include <thread>
@@ -47,6 +48,8 @@ class DesktopDialog {
   sip::EventLoop& loop_;
   std::thread reader_;
   pid_t pid_ = -1;
+  std::mutex reap_mutex_;  // close() kills pid_ only while the reader has not reaped it
+  bool reaped_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // a new one per close(): drops the old answer
 };
 
