@@ -359,6 +359,27 @@ TEST(SoftphoneDevice, AProgramLeftByACrashedServiceIsReplaced) {
   second->stop();
 }
 
+TEST(SoftphoneDevice, StoppingWhileTheProgramStartsEndsItWithoutAnsweringOrRestarting) {
+  sip::EventLoop loop;
+  TempDir dir;
+  DeviceRuntime rt(loop, dir.path);
+  auto mute = DeviceFactory::instance().make(config("mute", "softphone",
+                                                    {{"program", "confab-phone"},
+                                                     {"sip_port", "7394"},
+                                                     {"path", script(dir, "mute.sh", "exec sleep 30\n")}}));
+  Prepared p;
+  mute->prepare(rt, [&](int s, const std::string& r) { p = {s, r}; });
+  run_until(loop, [&] { return pid_in(dir.path + "/mute") != 0; }, 3000ms);
+  pid_t pid = pid_in(dir.path + "/mute");
+  ASSERT_NE(pid, 0);
+  run_until(loop, [] { return false; }, 300ms);  // a readiness probe is in flight
+  mute->stop();  // the service shuts down (this crashed: the failed probe scheduled its next one)
+  run_until(loop, [] { return false; }, 300ms);
+  EXPECT_EQ(p.status, 0) << "a stopped device answers no one";
+  EXPECT_NE(::kill(pid, 0), 0) << "stop() must end the program";
+  EXPECT_FALSE(std::filesystem::exists(dir.path + "/mute/pid")) << "and not start another";
+}
+
 TEST(SoftphoneDevice, ProgramsThatDieOrNeverAnswerGiveClearErrors) {
   sip::EventLoop loop;
   TempDir dir;

@@ -64,7 +64,9 @@ class SoftphoneDevice final : public Device {
       program_->quit(*child_);
       child_->terminate(ChildProcess::kStopGrace);
     }
+    stopping_ = true;  // gone() fails the checks in flight: their callbacks must not probe or restart
     program_->gone();
+    stopping_ = false;
     child_.reset();
     if (!dir_.empty()) ::unlink((dir_ + "/pid").c_str());
   }
@@ -72,6 +74,7 @@ class SoftphoneDevice final : public Device {
  private:
   void check_running(DeviceRuntime& runtime) {
     program_->check(runtime, child_.get(), kCheckTimeout, [this, &runtime](const std::string& error, int calls) {
+      if (stopping_) return;
       if (error.empty() && child_ && child_->running()) return finish(200, "OK");
       spdlog::warn("device {}: {} (pid {}) failed its health check ({}): restarting it", id_, program_->name(),
                    child_ ? child_->pid() : -1, error.empty() ? "it exited" : error);
@@ -128,7 +131,7 @@ class SoftphoneDevice final : public Device {
                              std::to_string(start_timeout_.count()) + " ms; see " + dir_ + "/log");
     }
     program_->check(runtime, child_.get(), kProbeTimeout, [this, &runtime](const std::string& error, int) {
-      if (!child_) return;
+      if (!child_ || stopping_) return;
       if (error.empty()) {
         auto ms = std::chrono::duration_cast<milliseconds>(Clock::now() - started_at_).count();
         spdlog::info("device {}: {} ready after {} ms", id_, program_->name(), ms);
@@ -176,6 +179,7 @@ class SoftphoneDevice final : public Device {
   std::string dir_;
   Clock::time_point started_at_;
   bool busy_ = false;
+  bool stopping_ = false;
   uint64_t calls_placed_ = 0;
 };
 

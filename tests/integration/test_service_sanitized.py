@@ -92,3 +92,51 @@ def test_client_service_has_no_memory_errors_or_leaks(tmp_path, monkeypatch):
     out = svc.output()
     assert "ERROR: AddressSanitizer" not in out and "ERROR: LeakSanitizer" not in out, out[-6000:]
     assert rc == 0, f"exit status {rc}:\n{out[-4000:]}"
+
+
+def test_desktop_dialog_and_cancelled_joins_have_no_memory_errors_or_leaks(tmp_path, monkeypatch):
+    """Incoming calls asked in a desktop dialog (a stand-in zenity): picked, given up by the caller
+    while the dialog is open, and left open at shutdown; a Join cancelled by Hangup while its
+    softphone starts."""
+    assert ASAN_BIN.exists(), f"{ASAN_BIN} missing: scripts/test builds it (CONFAB_FUZZ=1 scripts/setup)"
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "zenity").write_text('#!/bin/sh\nif [ -e "$(dirname "$0")/pick" ]; then echo desk; else exec sleep 30; fi\n')
+    (fake / "zenity").chmod(0o755)
+    slow = tmp_path / "slow-phone.sh"
+    slow.write_text("#!/bin/sh\nexec sleep 60\n")
+    slow.chmod(0o755)
+    config = f'[devices.slow]\nkind = "softphone"\nprogram = "confab-phone"\npath = "{slow}"\nsip_port = "5190"\n'
+    procs = []
+    try:
+        start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer"))
+        monkeypatch.setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23")
+        svc = Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk", binary=ASAN_BIN,
+                      config=config, env={"DISPLAY": ":99", "PATH": f"{fake}:{os.environ['PATH']}"})
+        monkeypatch.delenv("ASAN_OPTIONS")
+        (fake / "pick").touch()
+        bob = start(procs, Phone(tmp_path, "bob", 5182, "--dial", "sip:alice@127.0.0.1:5062"))
+        bob.wait_event("answered", timeout=20)
+        bob.send("hangup")
+        bob.wait_event("terminated")
+        (fake / "pick").unlink()
+
+        def dial_and_ring():
+            rung = len(bob.events_named("progress"))
+            bob.send("dial sip:alice@127.0.0.1:5062")
+            wait_for(lambda: len(bob.events_named("progress")) > rung, timeout=20, what="ringing, the dialog open")
+        dial_and_ring()
+        bob.send("hangup")
+        wait_for(lambda: len(bob.events_named("terminated")) == 2, what="the caller gave up")
+        dial_and_ring()
+        c = svc.client()
+        c.send('<Join id="sip:room1@127.0.0.1:5080" tag="j"><Use dev="slow"/></Join>')
+        time.sleep(1)
+        assert c.call("<Hangup/>").get("cancelled") == "1"
+        assert svc.alive()
+    finally:
+        rc = svc.stop(timeout=20) if "svc" in locals() else None
+        stop_all(*reversed(procs))
+    out = svc.output()
+    assert "ERROR: AddressSanitizer" not in out and "ERROR: LeakSanitizer" not in out, out[-6000:]
+    assert rc == 0, f"exit status {rc}:\n{out[-4000:]}"
