@@ -171,8 +171,12 @@ std::shared_ptr<DeviceRuntime::LineReader> DeviceRuntime::read_lines(int fd, std
   auto state = std::make_shared<LineReader::State>(io_, fd);
   if (!copy_to.empty()) state->copy.open(copy_to, std::ios::app);
   auto reader = std::shared_ptr<LineReader>(new LineReader{io_, state});
+  // The pending read's handler owns the loop (`self`), so a read that never completes (the
+  // runtime stopped first) frees everything when asio destroys its handler.
   auto read = std::make_shared<std::function<void()>>();
-  *read = [this, state, read, on_line = std::move(on_line), on_end = std::move(on_end)] {
+  *read = [this, state, weak = std::weak_ptr<std::function<void()>>(read), on_line = std::move(on_line),
+           on_end = std::move(on_end)] {
+    auto self = weak.lock();  // whoever runs us holds it
     state->pipe.async_read_some(asio::buffer(state->chunk), [=, this](const boost::system::error_code& ec, size_t n) {
       state->pending.append(state->chunk, n);
       for (size_t nl; (nl = state->pending.find('\n')) != std::string::npos;) {
@@ -182,12 +186,8 @@ std::shared_ptr<DeviceRuntime::LineReader> DeviceRuntime::read_lines(int fd, std
         deliver([on_line, line] { on_line(line); });
       }
       if (state->pending.size() > 65536) state->pending.clear();  // no newline in sight: drop it
-      if (ec) {
-        deliver(on_end);
-        *read = nullptr;  // breaks the cycle read -> lambda -> read
-        return;
-      }
-      (*read)();
+      if (ec) return deliver(on_end);
+      (*self)();
     });
   };
   asio::post(io_, [read] { (*read)(); });
