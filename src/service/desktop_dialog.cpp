@@ -30,24 +30,30 @@ bool DesktopDialog::available() {
 }
 
 DesktopDialog::~DesktopDialog() {
-  close();
-  if (reader_.joinable()) reader_.join();
+  while (!open_.empty()) end(open_.begin());
 }
 
-void DesktopDialog::close() {
-  if (pid_ <= 0) return;
+void DesktopDialog::close(Id id) {
+  if (auto it = open_.find(id); it != open_.end()) end(it);
+}
+
+void DesktopDialog::end(std::map<Id, std::unique_ptr<Open>>::iterator it) {
+  Open& d = *it->second;
   {
-    std::lock_guard lock(reap_mutex_);
-    if (!reaped_) ::kill(pid_, SIGKILL);  // at once, so its pipe closes and the reader (which reaps it) ends
+    std::lock_guard lock(mutex_);
+    if (!d.reaped) ::kill(d.pid, SIGKILL);  // at once, so its pipes close and the reader ends
   }
-  pid_ = -1;
-  alive_ = std::make_shared<int>(0);
+  if (d.reader.joinable()) d.reader.join();
+  open_.erase(it);
 }
 
-bool DesktopDialog::ask(const Question& question, const std::vector<std::pair<std::string, std::string>>& devices,
-                        std::function<void(Answer)> answered) {
-  if (pid_ > 0) return false;
-  if (reader_.joinable()) reader_.join();  // the previous dialog's reader has finished (or its zenity was closed)
+DesktopDialog::Id DesktopDialog::ask(const Question& question,
+                                     const std::vector<std::pair<std::string, std::string>>& devices,
+                                     std::function<void(Answer)> answered) {
+  if (open_.size() >= kMaxOpen) {
+    spdlog::warn("device chooser: {} desktop dialogs are open already", open_.size());
+    return 0;
+  }
   // --text is Pango markup: a caller's URI may hold '&' or '<'.
   std::vector<std::string> args = {"zenity", "--list", "--title=Confab", "--text=" + api::xml_escape(question.text),
                                    "--ok-label=" + question.ok_label, "--cancel-label=" + question.cancel_label,
@@ -61,11 +67,11 @@ bool DesktopDialog::ask(const Question& question, const std::vector<std::pair<st
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return false;
+  if (::pipe2(out, O_CLOEXEC) != 0) return 0;
   if (::pipe2(err, O_CLOEXEC) != 0) {
     ::close(out[0]);
     ::close(out[1]);
-    return false;
+    return 0;
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -80,13 +86,15 @@ bool DesktopDialog::ask(const Question& question, const std::vector<std::pair<st
     ::close(out[0]);
     ::close(err[0]);
     spdlog::warn("device chooser: cannot start zenity ({})", rc);
-    return false;
+    return 0;
   }
-  pid_ = pid;
-  reaped_ = false;
+  Id id = next_id_++;
+  auto& d = open_[id];
+  d = std::make_unique<Open>();
+  d->pid = pid;
   // zenity answers when the user does: wait for it off the SIP thread.
-  reader_ = std::thread([this, out = out[0], err = err[0], pid, alive = std::weak_ptr<int>(alive_),
-                         answered = std::move(answered)] {
+  d->reader = std::thread([this, d = d.get(), id, out = out[0], err = err[0], alive = std::weak_ptr<int>(alive_),
+                           answered = std::move(answered)] {
     std::string text, errors;
     pollfd fds[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
     for (int open = 2; open > 0;) {
@@ -111,12 +119,12 @@ bool DesktopDialog::ask(const Question& question, const std::vector<std::pair<st
     ::close(err);
     // Wait for its exit without reaping it, then reap it under the lock: close() must not kill a reused pid.
     siginfo_t info;
-    ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT);
+    ::waitid(P_PID, static_cast<id_t>(d->pid), &info, WEXITED | WNOWAIT);
     int status = 0;
     {
-      std::lock_guard lock(reap_mutex_);
-      ::waitpid(pid, &status, 0);
-      reaped_ = true;
+      std::lock_guard lock(mutex_);
+      ::waitpid(d->pid, &status, 0);
+      d->reaped = true;
     }
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;  // -1: killed (closed)
@@ -129,13 +137,15 @@ bool DesktopDialog::ask(const Question& question, const std::vector<std::pair<st
       auto line = errors.substr(0, errors.find('\n'));
       spdlog::warn("device chooser: zenity failed ({}): {}", code, line.empty() ? "no message" : line);
     }
-    loop_.post([this, alive, answered, answer] {
-      if (!alive.lock()) return;  // closed, or the dialog's owner is gone
-      pid_ = -1;
+    loop_.post([this, alive, id, answered, answer] {
+      if (!alive.lock()) return;  // the dialog's owner is gone
+      auto it = open_.find(id);
+      if (it == open_.end()) return;  // closed meanwhile
+      end(it);
       answered(answer);
     });
   });
-  return true;
+  return id;
 }
 
 }  // namespace confab::service

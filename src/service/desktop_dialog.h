@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,7 +23,7 @@ class DesktopDialog {
   static bool available();
 
   explicit DesktopDialog(sip::EventLoop& loop) : loop_(loop) {}
-  ~DesktopDialog();  // closes a dialog still open
+  ~DesktopDialog();  // closes the dialogs still open
   DesktopDialog(const DesktopDialog&) = delete;
   DesktopDialog& operator=(const DesktopDialog&) = delete;
 
@@ -37,20 +38,29 @@ class DesktopDialog {
     bool timed_out = false;
     bool failed = false;  // no dialog could be shown (e.g. a display that is gone): ask otherwise
   };
+  // At most this many dialogs at once (a flood of calls must not flood the screen).
+  static constexpr size_t kMaxOpen = 4;
+  using Id = uint64_t;
   // Shows the list (device id, label); `answered` runs on the SIP thread.
-  // One dialog at a time: false if one is open.
-  bool ask(const Question& question, const std::vector<std::pair<std::string, std::string>>& devices,
-           std::function<void(Answer)> answered);
-  // Closes the open dialog, if any; its `answered` does not run.
-  void close();
+  // Returns the dialog's id, or 0 if none could be opened (kMaxOpen open, zenity not startable).
+  Id ask(const Question& question, const std::vector<std::pair<std::string, std::string>>& devices,
+         std::function<void(Answer)> answered);
+  // Closes a dialog still open; its `answered` does not run.
+  void close(Id id);
 
  private:
+  struct Open {
+    pid_t pid = -1;
+    bool reaped = false;  // under mutex_: close() kills pid only before the reader has reaped it
+    std::thread reader;
+  };
+  void end(std::map<Id, std::unique_ptr<Open>>::iterator it);  // kills if needed, joins, forgets
+
   sip::EventLoop& loop_;
-  std::thread reader_;
-  pid_t pid_ = -1;
-  std::mutex reap_mutex_;  // close() kills pid_ only while the reader has not reaped it
-  bool reaped_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // a new one per close(): drops the old answer
+  std::mutex mutex_;
+  std::map<Id, std::unique_ptr<Open>> open_;
+  Id next_id_ = 1;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // answers posted after our end are dropped
 };
 
 }  // namespace confab::service

@@ -88,7 +88,7 @@ void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip
     }
     DesktopDialog::Question question{"Incoming call from " + from + ": answer on which device?", "Answer", "Decline",
                                      static_cast<int>(config_.choice_timeout_s)};
-    bool asked = dialog_.ask(question, device_list(), [this, settle](const DesktopDialog::Answer& answer) {
+    auto dialog = dialog_.ask(question, device_list(), [this, settle](const DesktopDialog::Answer& answer) {
       if (answer.failed)  // as without a display
         return config_.default_device.empty() ? settle("", 480, "the desktop dialog failed and no default_device")
                                               : settle(config_.default_device, 200, "");
@@ -97,9 +97,10 @@ void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip
       if (!devices_.count(answer.device)) return settle("", 480, "the dialog returned an unknown device");
       settle(answer.device, 200, "");
     });
-    if (asked) {
-      waiting->watch = std::make_shared<CallerWatch>(loop_, [this, answer, weak = std::weak_ptr<WaitingCaller>(waiting)] {
-        dialog_.close();
+    if (dialog) {
+      waiting->watch = std::make_shared<CallerWatch>(loop_, [this, answer, dialog,
+                                                             weak = std::weak_ptr<WaitingCaller>(waiting)] {
+        dialog_.close(dialog);
         if (auto w = weak.lock()) answer(*w, "", 487, "the caller hung up");
       });
       call->set_handler(waiting->watch.get());
@@ -107,7 +108,7 @@ void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip
       spdlog::info("service: incoming call from {} waits for the user's choice in a desktop dialog", from);
       return;
     }
-    invite = std::move(*waiting->invite);  // a dialog is already open (one at a time): as without a display
+    invite = std::move(*waiting->invite);  // no dialog (too many open, zenity not startable): as without a display
   }
   std::string dev = config_.incoming_device.empty() ? config_.default_device : config_.incoming_device;
   if (dev.empty()) {

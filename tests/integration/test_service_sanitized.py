@@ -95,8 +95,8 @@ def test_client_service_has_no_memory_errors_or_leaks(tmp_path, monkeypatch):
 
 
 def test_desktop_dialog_and_cancelled_joins_have_no_memory_errors_or_leaks(tmp_path, monkeypatch):
-    """Incoming calls asked in a desktop dialog (a stand-in zenity): picked, given up by the caller
-    while the dialog is open, and left open at shutdown; a Join cancelled by Hangup while its
+    """Incoming calls asked in desktop dialogs (a stand-in zenity): picked, given up by the caller
+    while the dialog is open, and two left open at shutdown; a Join cancelled by Hangup while its
     softphone starts."""
     assert ASAN_BIN.exists(), f"{ASAN_BIN} missing: scripts/test builds it (CONFAB_FUZZ=1 scripts/setup)"
     fake = tmp_path / "bin"
@@ -129,6 +129,9 @@ def test_desktop_dialog_and_cancelled_joins_have_no_memory_errors_or_leaks(tmp_p
         bob.send("hangup")
         wait_for(lambda: len(bob.events_named("terminated")) == 2, what="the caller gave up")
         dial_and_ring()
+        # A second caller meanwhile: a second dialog; both are left open at shutdown.
+        carol = start(procs, Phone(tmp_path, "carol", 5184, "--dial", "sip:alice@127.0.0.1:5062"))
+        carol.wait_event("progress", timeout=20)
         c = svc.client()
         c.send('<Join id="sip:room1@127.0.0.1:5080" tag="j"><Use dev="slow"/></Join>')
         time.sleep(1)

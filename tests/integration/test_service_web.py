@@ -182,7 +182,7 @@ def test_an_incoming_call_asks_in_a_desktop_dialog_when_a_display_is_present(tmp
     fake = tmp_path / "bin"
     fake.mkdir()
     # A stand-in for zenity: records its arguments and pid, then answers as `mode` says.
-    (fake / "zenity").write_text('#!/bin/sh\nd="$(dirname "$0")"\necho "$@" > "$d/args"\necho $$ > "$d/pid"\n'
+    (fake / "zenity").write_text('#!/bin/sh\nd="$(dirname "$0")"\necho "$@" > "$d/args"\necho $$ >> "$d/pids"\n'
                                  'case "$(cat "$d/mode")" in\n  pick) echo laptop ;;\n  decline) exit 1 ;;\n'
                                  '  wait) exec sleep 30 ;;\n  broken) echo "Gtk-WARNING **: cannot open display: :99" >&2; exit 1 ;;\n'
                                  'esac\n')
@@ -190,7 +190,7 @@ def test_an_incoming_call_asks_in_a_desktop_dialog_when_a_display_is_present(tmp
 
     def dialog(mode):
         (fake / "mode").write_text(mode)
-        for f in ("args", "pid"):
+        for f in ("args", "pids"):
             (fake / f).unlink(missing_ok=True)
 
     try:
@@ -214,15 +214,22 @@ def test_an_incoming_call_asks_in_a_desktop_dialog_when_a_display_is_present(tmp
         dialog("decline")
         bob.send("dial sip:alice@127.0.0.1:5062")
         bob.wait_event("terminated", status=603)
-        # The caller gives up while the dialog is open: it closes and nothing rings.
+        # Two callers at once, each with a dialog, give up while it is open: both close, nothing rings.
         dialog("wait")
+        carol = start(procs, Phone(tmp_path, "carol", 5180, "--from", "sip:carol@127.0.0.1:5180"))
+        rung = len(bob.events_named("progress"))
         bob.send("dial sip:alice@127.0.0.1:5062")
-        wait_for(lambda: (fake / "pid").exists() and (fake / "pid").read_text().strip(), what="the dialog")
-        pid = int((fake / "pid").read_text())
-        bob.wait_event("progress", status=180)
+        carol.send("dial sip:alice@127.0.0.1:5062")
+
+        def pids():
+            return [int(x) for x in (fake / "pids").read_text().split()] if (fake / "pids").exists() else []
+        wait_for(lambda: len(pids()) == 2, what="two dialogs")
+        wait_for(lambda: len(bob.events_named("progress")) > rung and carol.events_named("progress"), what="ringing")
         bob.send("hangup")
-        wait_for(lambda: not Path(f"/proc/{pid}").exists(), what="the dialog closed")
+        carol.send("hangup")
+        wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids()), what="the dialogs closed")
         bob.wait_event("terminated", status=487)
+        carol.wait_event("terminated", status=487)
         assert not desk.events_named("incoming") and len(laptop.events_named("incoming")) == 1
         # No dialog can be shown (the display is gone): the default device rings, as without a display.
         dialog("broken")
