@@ -12,7 +12,7 @@ namespace {
 
 struct ServiceArgs {
   std::string config_file;
-  std::vector<std::string> sip, devices;
+  std::vector<std::string> sip, devices, incoming_from;
   std::string identity, proxy, password, default_device, incoming_device, tel_gateway, conference_server, api_socket, api_tcp, token_file, web_api,
       origins_file;
   std::string plugin_dir;
@@ -35,6 +35,9 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
   cmd->add_option("--default-device", a->default_device, "device used when a request names none");
   cmd->add_option("--incoming-device", a->incoming_device,
                   "device that rings for calls to the identity (default: the default device; off: decline them)");
+  cmd->add_option("--incoming-from", a->incoming_from,
+                  "only INVITEs from this network ring, e.g. 127.0.0.0/8 or the proxy's address (repeatable; "
+                  "default: from anywhere)");
   cmd->add_option("--tel-gateway", a->tel_gateway, "HOST[:PORT] of the SIP gateway tel: numbers go to");
   cmd->add_option("--conference-server", a->conference_server, "HOST[:PORT] for ad-hoc conferences (default 127.0.0.1:5080)");
   cmd->add_option("--api-socket", a->api_socket, "Unix socket of the API (default $XDG_RUNTIME_DIR/confab/service.sock)");
@@ -76,6 +79,7 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
       set(a->password, c.password);
       set(a->default_device, c.default_device);
       set(a->incoming_device, c.incoming_device);
+      if (!a->incoming_from.empty()) c.incoming_from = service::parse_networks(a->incoming_from, "--incoming-from");
       set(a->tel_gateway, c.tel_gateway);
       set(a->conference_server, c.conference_server);
       set(a->api_socket, c.api_socket);

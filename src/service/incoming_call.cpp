@@ -46,6 +46,16 @@ void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip
   std::string from = m.from_uri();
   if (!m.body().empty() && m.content_type() != "application/sdp")
     return invite.respond(415, "Unsupported Media Type", {{"Accept", "application/sdp"}});
+  if (!config_.incoming_from.empty()) {
+    auto source = m.source();
+    bool allowed = false;
+    for (auto& network : config_.incoming_from) allowed = allowed || (source && network.contains(source->host));
+    if (!allowed) {
+      spdlog::warn("service: incoming call from {} refused: its source {} is not in incoming_from", from,
+                   source ? source->str() : "(unknown)");
+      return invite.respond(403, "Forbidden");
+    }
+  }
   if (config_.incoming_device == "off") {
     spdlog::info("service: incoming call from {} declined (incoming_device = off)", from);
     return invite.respond(480, "Temporarily Unavailable");

@@ -14,6 +14,16 @@
 
 namespace confab::service {
 
+std::vector<base::IpNetwork> parse_networks(const std::vector<std::string>& texts, const std::string& what) {
+  std::vector<base::IpNetwork> networks;
+  for (auto& text : texts) {
+    auto n = base::IpNetwork::parse(text);
+    if (!n) throw std::runtime_error(what + ": '" + text + "' is not an IP address or network (e.g. 10.0.0.0/8)");
+    networks.push_back(*n);
+  }
+  return networks;
+}
+
 void load_service_config(const std::string& path, ServiceConfig& c) {
   toml::table root = base::parse_toml_file(path);
   try {
@@ -37,6 +47,9 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
       str("conference_server", c.conference_server);
       str("default_device", c.default_device);
       str("incoming_device", c.incoming_device);
+      if (t["incoming_from"])
+        c.incoming_from = parse_networks(base::toml_strings(t["incoming_from"], "service.incoming_from"),
+                                         "service.incoming_from");
       str("tel_gateway", c.tel_gateway);
       str("api_socket", c.api_socket);
       str("api_tcp", c.api_tcp);

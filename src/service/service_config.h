@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/ip_network.h"
 #include "service/device.h"
 #include "sip/transaction_layer.h"
 
@@ -20,6 +21,7 @@ struct ServiceConfig {
   std::string conference_server = "127.0.0.1:5080";  // ad-hoc conferences: sip:<user>-<random>@this
   std::string default_device;               // used when a request names none
   std::string incoming_device;              // rings for calls to the identity; "" default_device, "off" none
+  std::vector<base::IpNetwork> incoming_from;  // if set, only INVITEs from these networks ring (others: 403)
   std::string tel_gateway;                  // HOST[:PORT] that tel: targets go to (sip:<digits>@it;user=phone)
   std::vector<DeviceConfig> devices;
   std::string api_socket;  // default <runtime dir>/service.sock
@@ -36,6 +38,8 @@ struct ServiceConfig {
 // Reads [service] and [devices.<id>] tables into `config`, keeping what the
 // file does not set. Throws std::runtime_error naming the file, key and reason.
 void load_service_config(const std::string& path, ServiceConfig& config);
+// "10.0.0.0/8", "192.0.2.7", ...; throws naming `what` and the bad entry.
+std::vector<base::IpNetwork> parse_networks(const std::vector<std::string>& texts, const std::string& what);
 // ~/.config/confab/service.toml (XDG_CONFIG_HOME honoured).
 std::string default_config_path();
 // The directory of the files above (~/.config/confab), created 0700 if missing.

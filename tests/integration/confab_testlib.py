@@ -341,12 +341,12 @@ class Conference(Proc):
 class Phone(Proc):
     """`confab phone` with commands on stdin and events parsed from its output."""
 
-    def __init__(self, tmp_path, name, port, *args, rtp=None, env=None):
+    def __init__(self, tmp_path, name, port, *args, rtp=None, env=None, host="127.0.0.1"):
         self.name, self.port = name, port
         self.record = Path(tmp_path) / f"{name}.wav"
         rtp = rtp or f"{30000 + (port % 100) * 40}-{30000 + (port % 100) * 40 + 39}"
         assert not port_is_bound(port), f"port {port} is already in use"
-        super().__init__([CONFAB, "phone", "--listen", f"127.0.0.1:{port}", "--record", self.record,
+        super().__init__([CONFAB, "phone", "--listen", f"{host}:{port}", "--record", self.record,
                           "--rtp-ports", rtp, *args], Path(tmp_path) / f"{name}.log", stdin=True, env=env)
         self.wait_event("ready")
 

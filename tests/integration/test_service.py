@@ -383,7 +383,7 @@ def test_an_incoming_call_rings_the_device_and_both_hear_each_other(tmp_path):
     hears(bob.record, [900], 500)
 
 
-def test_an_incoming_call_cancelled_while_ringing_or_with_no_device(tmp_path):
+def test_an_incoming_call_cancelled_while_ringing_with_no_device_or_from_outside_incoming_from(tmp_path):
     procs = []
     try:
         dev = start(procs, Phone(tmp_path, "dev", 5176))
@@ -409,11 +409,27 @@ def test_an_incoming_call_cancelled_while_ringing_or_with_no_device(tmp_path):
         wait_for(lambda: len([e for e in bob.events() if e.get("event") == "terminated" and e.get("status") == "480"])
                  == 2, what="480 for the caller")
         assert len([e for e in dev.events() if e.get("event") == "incoming"]) == 2, "the device must not ring"
+        stop_all(svc)
+        # incoming_from: a caller from another source address is refused with 403; one from inside rings.
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk",
+                                   extra=["--incoming-from", "127.0.0.2", "--incoming-from", "10.0.0.0/8"],
+                                   name="service-from"))
+        bob.send("dial sip:alice@127.0.0.1:5062")
+        bob.wait_event("terminated", status=403)
+        assert len(dev.events_named("incoming")) == 2, "a caller from outside incoming_from must not ring the device"
+        assert "not in incoming_from" in svc.output()
+        carol = start(procs, Phone(tmp_path, "carol", 5180, "--dial", "sip:alice@127.0.0.1:5062", host="127.0.0.2"))
+        wait_for(lambda: len(dev.events_named("incoming")) == 3, what="the allowed caller rings the device")
+        carol.send("hangup")
         # A device that does not exist is a configuration error, said at start.
         r = subprocess.run([CONFAB, "service", "--sip", "127.0.0.1:5064", "--incoming-device", "nonesuch",
                             "--api-tcp", "off", "--web-api", "off"], env=svc.env, capture_output=True, text=True,
                            timeout=10)
         assert r.returncode != 0 and "incoming_device 'nonesuch'" in r.stderr, (r.returncode, r.stderr)
+        r = subprocess.run([CONFAB, "service", "--sip", "127.0.0.1:5064", "--incoming-from", "10.0.0.0/33",
+                            "--api-tcp", "off", "--web-api", "off"], env=svc.env, capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode != 0 and "'10.0.0.0/33' is not an IP address or network" in r.stderr, r.stderr
     finally:
         stop_all(*reversed(procs))
 
