@@ -421,15 +421,12 @@ def test_an_incoming_call_cancelled_while_ringing_with_no_device_or_from_outside
         carol = start(procs, Phone(tmp_path, "carol", 5180, "--dial", "sip:alice@127.0.0.1:5062", host="127.0.0.2"))
         wait_for(lambda: len(dev.events_named("incoming")) == 3, what="the allowed caller rings the device")
         carol.send("hangup")
-        # A device that does not exist is a configuration error, said at start.
-        r = subprocess.run([CONFAB, "service", "--sip", "127.0.0.1:5064", "--incoming-device", "nonesuch",
-                            "--api-tcp", "off", "--web-api", "off"], env=svc.env, capture_output=True, text=True,
-                           timeout=10)
-        assert r.returncode != 0 and "incoming_device 'nonesuch'" in r.stderr, (r.returncode, r.stderr)
-        r = subprocess.run([CONFAB, "service", "--sip", "127.0.0.1:5064", "--incoming-from", "10.0.0.0/33",
-                            "--api-tcp", "off", "--web-api", "off"], env=svc.env, capture_output=True, text=True,
-                           timeout=10)
-        assert r.returncode != 0 and "'10.0.0.0/33' is not an IP address or network" in r.stderr, r.stderr
+        # Bad settings are configuration errors, said at start.
+        for option, value, words in (("--incoming-device", "nonesuch", "incoming_device 'nonesuch'"),
+                                     ("--incoming-from", "10.0.0.0/33", "'10.0.0.0/33' is not an IP address or network")):
+            r = subprocess.run([CONFAB, "service", "--sip", "127.0.0.1:5064", option, value, "--api-tcp", "off",
+                                "--web-api", "off"], env=svc.env, capture_output=True, text=True, timeout=10)
+            assert r.returncode != 0 and words in r.stderr, (option, r.returncode, r.stderr)
     finally:
         stop_all(*reversed(procs))
 

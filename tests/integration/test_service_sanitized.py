@@ -13,6 +13,13 @@ ASAN_BIN = Path(os.environ.get("CONFAB_ASAN_BIN", str(ROOT / "build-fuzz" / "con
 CONF = "127.0.0.1:5080"
 
 
+def assert_clean_exit(svc, rc):
+    """The sanitized service reported no memory error or leak and exited with status 0."""
+    out = svc.output()
+    assert "ERROR: AddressSanitizer" not in out and "ERROR: LeakSanitizer" not in out, out[-6000:]
+    assert rc == 0, f"exit status {rc}:\n{out[-4000:]}"
+
+
 def test_client_service_has_no_memory_errors_or_leaks(tmp_path, monkeypatch):
     assert ASAN_BIN.exists(), f"{ASAN_BIN} missing: scripts/test builds it (CONFAB_FUZZ=1 scripts/setup)"
     procs = []
@@ -89,9 +96,7 @@ def test_client_service_has_no_memory_errors_or_leaks(tmp_path, monkeypatch):
     finally:
         rc = svc.stop(timeout=20) if "svc" in locals() else None
         stop_all(*reversed(procs))
-    out = svc.output()
-    assert "ERROR: AddressSanitizer" not in out and "ERROR: LeakSanitizer" not in out, out[-6000:]
-    assert rc == 0, f"exit status {rc}:\n{out[-4000:]}"
+    assert_clean_exit(svc, rc)
 
 
 def test_desktop_dialog_and_cancelled_joins_have_no_memory_errors_or_leaks(tmp_path, monkeypatch):
@@ -140,6 +145,4 @@ def test_desktop_dialog_and_cancelled_joins_have_no_memory_errors_or_leaks(tmp_p
     finally:
         rc = svc.stop(timeout=20) if "svc" in locals() else None
         stop_all(*reversed(procs))
-    out = svc.output()
-    assert "ERROR: AddressSanitizer" not in out and "ERROR: LeakSanitizer" not in out, out[-6000:]
-    assert rc == 0, f"exit status {rc}:\n{out[-4000:]}"
+    assert_clean_exit(svc, rc)
