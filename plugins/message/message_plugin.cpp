@@ -10,7 +10,7 @@
 //   it), 415 for a body that is not text.
 #include <string>
 
-#include "service/plugin.h"
+#include "service/tunnel/plugin.h"
 
 namespace {
 

@@ -30,6 +30,9 @@ class ApiClient {
   // first are kept for next(). nullopt if none arrives in time.
   std::optional<ApiMessage> call(ApiMessage request, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   bool closed() const { return closed_; }
+  // The service sent something unreadable: next() returns nullopt from now on.
+  bool failed() const { return reader_.failed(); }
+  const std::string& error() const { return reader_.error(); }
 
  private:
   explicit ApiClient(int fd);

@@ -44,6 +44,7 @@ struct ApiReader::Impl {
 
   static void start(void* self, const XML_Char* name, const XML_Char** atts) {
     auto* s = static_cast<Impl*>(self);
+    if (s->owner.failed()) return;
     if (s->open.size() >= s->limits.max_depth) return s->fail("message nested deeper than " + std::to_string(s->limits.max_depth));
     if (++s->elements > s->limits.max_elements)
       return s->fail("message has more than " + std::to_string(s->limits.max_elements) + " elements");
@@ -67,10 +68,17 @@ struct ApiReader::Impl {
 
   static void end(void* self, const XML_Char*) {
     auto* s = static_cast<Impl*>(self);
+    // After fail() expat may still report the end of an empty element stopped in its
+    // start handler: that would close (and hand out) the refused message.
+    if (s->owner.failed()) return;
     if (s->open.empty()) return s->fail("end of the stream element");  // "</confab-api-stream>"
     s->open.pop_back();
     if (!s->open.empty()) return;
-    s->boundary = XML_GetCurrentByteIndex(s->parser) + XML_GetCurrentByteCount(s->parser);
+    XML_Index end_at = XML_GetCurrentByteIndex(s->parser) + XML_GetCurrentByteCount(s->parser);
+    // Exact here; feed() also checks after every slice, for a message that does not end.
+    if (static_cast<size_t>(end_at - s->boundary) > s->limits.max_message_bytes)
+      return s->fail("message larger than " + std::to_string(s->limits.max_message_bytes) + " bytes");
+    s->boundary = end_at;
     s->elements = 0;
     ApiMessage done = std::move(s->current);
     s->current = ApiMessage();
@@ -79,6 +87,7 @@ struct ApiReader::Impl {
 
   static void text(void* self, const XML_Char* data, int len) {
     auto* s = static_cast<Impl*>(self);
+    if (s->owner.failed()) return;
     if (!s->open.empty()) s->open.back()->text.append(data, static_cast<size_t>(len));
     // Whitespace between messages is ignored; other text there is an error.
     else

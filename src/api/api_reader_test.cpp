@@ -82,6 +82,41 @@ TEST(ApiReader, BoundsDepthSizeElementsAndAttributes) {
   EXPECT_FALSE(attrs.reader.feed(tag + "/>"));
 }
 
+TEST(ApiReader, AMessageRefusedForALimitIsNeverHandedOut) {
+  // Each limit broken by an empty element, whose end expat reports even after the
+  // reader stopped it, inside a message that then ends.
+  Collected many;
+  std::string wide = "<Invite>";
+  for (int i = 0; i < 1000; ++i) wide += "<Add id=\"x\"/>";
+  EXPECT_FALSE(many.reader.feed(wide + "</Invite><Calls/>"));
+  EXPECT_NE(many.reader.error().find("elements"), std::string::npos) << many.reader.error();
+  EXPECT_TRUE(many.messages.empty());
+
+  Collected attrs;
+  std::string use = "<Use";
+  for (int i = 0; i < 40; ++i) use += " a" + std::to_string(i) + "=\"1\"";
+  EXPECT_FALSE(attrs.reader.feed("<Join id=\"sip:a@b\">" + use + "/></Join>"));
+  EXPECT_TRUE(attrs.messages.empty());
+
+  Collected deep;
+  std::string nested = "<Join>", closing = "</Join>";
+  for (int i = 0; i < 15; ++i) nested += "<a>", closing += "</a>";
+  EXPECT_FALSE(deep.reader.feed(nested + "<b/>" + closing));
+  EXPECT_TRUE(deep.messages.empty());
+}
+
+TEST(ApiReader, SizeLimitIsExactEvenForAMessageThatEndsInOneChunk) {
+  std::vector<ApiMessage> messages;
+  ApiReader reader([&](ApiMessage&& m) { messages.push_back(std::move(m)); }, ReaderLimits{.max_message_bytes = 100});
+  std::string at_limit = "<Calls tag=\"" + std::string(100 - 15, 'x') + "\"/>";
+  ASSERT_EQ(at_limit.size(), 100u);
+  EXPECT_TRUE(reader.feed(at_limit)) << reader.error();
+  EXPECT_EQ(messages.size(), 1u);
+  EXPECT_FALSE(reader.feed("<Calls tag=\"" + std::string(100 - 14, 'x') + "\"/>"));  // 101 bytes
+  EXPECT_NE(reader.error().find("larger than 100"), std::string::npos) << reader.error();
+  EXPECT_EQ(messages.size(), 1u);
+}
+
 TEST(ApiReader, SizeLimitCountsPerMessageNotPerStream) {
   Collected c;
   std::string one = "<Calls tag=\"" + std::string(1000, 'x') + "\"/>\n";

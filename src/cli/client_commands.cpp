@@ -1,15 +1,16 @@
 // The command-line client of `confab service`: each subcommand sends one API
 // message and prints the <Result> (and, for `events`, every event) as XML lines.
-// Exit status 0 when the result is ok.
+// Exit status 0 when the result is ok; 130 when interrupted (Ctrl-C), wherever it waits.
 #include <unistd.h>
 
 #include <fstream>
 #include <iostream>
 
 #include "api/api_client.h"
+#include "base/host_port.h"
 #include "cli/commands.h"
 #include "cli/tunnel_command.h"
-#include "service/service_config.h"
+#include "service/paths.h"
 #include "sip/uri.h"
 
 namespace confab::cli {
@@ -24,8 +25,8 @@ struct ClientArgs {
 api::ApiClient connect(const ClientArgs& a) {
   if (a.tcp.empty())
     return api::ApiClient::unix_socket(a.socket.empty() ? service::runtime_dir() + "/service.sock" : a.socket);
-  auto [host, port] = parse_host_port(a.tcp, "--tcp");
-  auto client = api::ApiClient::tcp(host, port);
+  auto tcp = base::parse_host_port(a.tcp, "--tcp");
+  auto client = api::ApiClient::tcp(tcp.host, tcp.port);
   std::string token =
       service::read_token_file(a.token_file.empty() ? service::runtime_dir() + "/token" : a.token_file);
   auto r = client.call(api::ApiMessage("Auth").set("token", token));
@@ -46,6 +47,14 @@ int send_and_print(const ClientArgs& a, const api::ApiMessage& request) {
   return 1;
 }
 
+// The runner of a client command: SIGINT/SIGTERM end it at once (main() blocks them for the servers).
+Runner client_runner(std::function<int()> run) {
+  return [run = std::move(run)] {
+    exit_on_stop_signals();
+    return run();
+  };
+}
+
 void add_connection_options(CLI::App* cmd, ClientArgs& a) {
   cmd->add_option("--socket", a.socket, "the service's Unix socket (default $XDG_RUNTIME_DIR/confab/service.sock)");
   cmd->add_option("--tcp", a.tcp, "use the TCP API at HOST:PORT instead (with the token file)");
@@ -58,7 +67,7 @@ CLI::App* message_command(CLI::App& app, Runner& runner, const char* name, const
                           std::function<api::ApiMessage()> build, std::shared_ptr<ClientArgs> a) {
   auto* cmd = app.add_subcommand(name, help);
   add_connection_options(cmd, *a);
-  cmd->callback([a, build, &runner] { runner = [a, build] { return send_and_print(*a, build()); }; });
+  cmd->callback([a, build, &runner] { runner = client_runner([a, build] { return send_and_print(*a, build()); }); });
   return cmd;
 }
 
@@ -133,7 +142,7 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
   {
     auto* cmd = app.add_subcommand("chooser", "print the address of the device chooser page (it carries a key)");
     cmd->callback([&runner] {
-      runner = [] {
+      runner = client_runner([] {
         std::ifstream in(service::runtime_dir() + "/chooser-url");
         std::string url;
         if (!std::getline(in, url) || url.empty()) {
@@ -142,7 +151,7 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
         }
         std::cout << url << std::endl;
         return 0;
-      };
+      });
     });
   }
   {
@@ -154,7 +163,7 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
     cmd->add_option("url", *url, "the link")->required();
     cmd->add_flag("--yes,-y", *yes, "do not ask on the terminal");
     cmd->callback([a, url, yes, &runner] {
-      runner = [a, url, yes] {
+      runner = client_runner([a, url, yes] {
         std::string target = sip_target_of_link(*url);
         if (target.empty()) {
           std::cerr << "confab: not a sip:, sips:, tel: or callto: link: " << *url << "\n";
@@ -169,7 +178,7 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
         }
         a->timeout_s = std::max(a->timeout_s, 180);  // the user may take a while to choose a device
         return send_and_print(*a, api::ApiMessage("ExternalJoin").set("id", target));
-      };
+      });
     });
   }
   {
@@ -193,7 +202,7 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
     add_connection_options(cmd, *a);
     cmd->add_option("--kinds", *kinds, "event kinds")->capture_default_str();
     cmd->callback([a, kinds, &runner] {
-      runner = [a, kinds] {
+      runner = client_runner([a, kinds] {
         auto client = connect(*a);
         auto r = client.call(api::ApiMessage("Subscribe").set("events", *kinds));
         if (!r || r->attr("status") != "ok") {
@@ -201,11 +210,15 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
           return 1;
         }
         std::cout << api::to_xml(*r) << std::endl;
-        while (!client.closed()) {
+        while (!client.closed() && !client.failed()) {
           if (auto m = client.next(std::chrono::seconds(3600))) std::cout << api::to_xml(*m) << std::endl;
         }
+        if (client.failed()) {
+          std::cerr << "confab: unreadable input from the service: " << client.error() << "\n";
+          return 1;
+        }
         return 0;
-      };
+      });
     });
   }
   // ---- confab tunnel (the work is in cli/tunnel_command.cpp) ----
@@ -221,10 +234,10 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
     cmd->add_option("--leg", t->leg, "the call's dialog: target (default) or device");
     cmd->add_flag("--text", t->text, "print the responses as SIP text instead of XML lines");
     cmd->callback([a, t, &runner] {
-      runner = [a, t] {
+      runner = client_runner([a, t] {
         auto client = connect(*a);
         return run_tunnel(client, *t, std::chrono::seconds(a->timeout_s));
-      };
+      });
     });
   }
   {
@@ -234,12 +247,12 @@ void add_client_commands(CLI::App& app, const GlobalOptions&, Runner& runner) {
     add_connection_options(cmd, *a);
     cmd->add_option("xml", *xml, "the message")->required();
     cmd->callback([a, xml, &runner] {
-      runner = [a, xml] {
+      runner = client_runner([a, xml] {
         api::ApiMessage m;
         std::string error;
         if (!api::parse_one(*xml, m, &error)) throw std::runtime_error("not one XML element: " + error);
         return send_and_print(*a, m);
-      };
+      });
     });
   }
 }

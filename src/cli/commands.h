@@ -38,13 +38,18 @@ std::string sip_target_of_link(const std::string& link);
 
 // --listen values ([udp:|tcp:]HOST:PORT), or `fallback` when none; throws on a bad one.
 std::vector<sip::ListenSpec> parse_listen(const std::vector<std::string>& specs, const std::string& fallback);
-// "HOST:PORT" -> (host, port); throws std::runtime_error naming `what`.
-std::pair<std::string, uint16_t> parse_host_port(const std::string& s, const char* what);
 
 // main() blocks SIGINT/SIGTERM before any thread exists (threads inherit the
-// mask), so only the waiter of stop_on_signals() ever sees them.
+// mask), so in a server only the waiter of stop_on_signals() ever sees them.
+// Client commands undo this with exit_on_stop_signals().
 void block_stop_signals();
 // Waits for SIGINT/SIGTERM on a helper thread and calls `on_signal` once (e.g. loop.stop()).
+// For the servers, which stop in order.
 void stop_on_signals(std::function<void()> on_signal);
+// For the client commands, which have nothing to wind down and may wait long (a
+// Join ringing, `events` until interrupted): from now on SIGINT/SIGTERM end the
+// process at once with status 128 + the signal (130 for Ctrl-C), whatever it
+// is blocked in. Called on the main thread, first thing in the command's runner.
+void exit_on_stop_signals();
 
 }  // namespace confab::cli

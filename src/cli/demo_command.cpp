@@ -6,12 +6,7 @@
 // the roster. Then the service puts "you" into that conference on your desk
 // phone (Join), moves the call to sip:lobby@... without hanging up
 // (SameDeviceJoin), and prints the roster events and what the desk phone hears.
-#include <fcntl.h>
 #include <signal.h>
-#include <linux/close_range.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -22,6 +17,7 @@
 #include <fstream>
 #include <regex>
 
+#include "base/child_process.h"
 #include "base/log.h"
 #include "cli/commands.h"
 #include "conference/conference_server.h"
@@ -30,6 +26,7 @@
 #include "api/api_client.h"
 #include "proxy/proxy_server.h"
 #include "service/client_service.h"
+#include "service/paths.h"
 #include "sip/event_loop.h"
 
 namespace confab::cli {
@@ -83,7 +80,7 @@ class PartThread {
 };
 
 struct ChildPhone {
-  pid_t pid = -1;
+  std::shared_ptr<base::ChildProcess> process;  // stopped (SIGTERM) when the last copy goes
   std::string name;
   double tone = 0;
   std::string recording;
@@ -94,7 +91,7 @@ enum class PhoneRole { Dial, Watch, Answer };
 // A phone that dials `target`, subscribes to its roster, or waits for calls (a device), through `proxy`.
 ChildPhone spawn_phone(const std::string& name, double tone, uint16_t port, const std::string& target,
                        const std::string& proxy, const std::filesystem::path& dir, PhoneRole role = PhoneRole::Dial) {
-  ChildPhone p{-1, name, tone, (dir / (name + ".wav")).string()};
+  ChildPhone p{nullptr, name, tone, (dir / (name + ".wav")).string()};
   std::string log = (dir / (name + ".log")).string();
   std::vector<std::string> args = {"/proc/self/exe", "phone", "--listen", "127.0.0.1:" + std::to_string(port),
                                    "--tone", std::to_string(static_cast<int>(tone)), "--volume", "0.2",
@@ -107,21 +104,8 @@ ChildPhone spawn_phone(const std::string& name, double tone, uint16_t port, cons
     args.push_back(role == PhoneRole::Watch ? "--subscribe" : "--dial");
     args.push_back(target);
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  p.pid = fork();
-  if (p.pid == 0) {
-    // The phone dies with the demo, and inherits none of its sockets.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    int null = open("/dev/null", O_RDONLY), out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(null, 0);
-    dup2(out, 1);
-    dup2(out, 2);
-    close_range(3, ~0u, 0);
-    execv("/proc/self/exe", argv.data());
-    _exit(127);
-  }
+  std::ofstream{log, std::ios::trunc};  // the log of this run only
+  p.process = std::make_shared<base::ChildProcess>(base::SpawnSpec{args, {}, log});
   return p;
 }
 
@@ -322,13 +306,11 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
             << std::endl;
 
   stopped.wait();
-  phones.push_back(watcher);
-  phones.push_back(desk);
-  phones.push_back(laptop);
-  for (auto& p : phones)
-    if (p.pid > 0) kill(p.pid, SIGTERM);
-  for (auto& p : phones)
-    if (p.pid > 0) waitpid(p.pid, nullptr, 0);
+  phones.push_back(std::move(watcher));
+  phones.push_back(std::move(desk));
+  phones.push_back(std::move(laptop));
+  for (auto& p : phones) p.process->signal(SIGTERM);  // all at once, then each is waited for
+  phones.clear();
   std::cout << "demo stopped" << std::endl;
   return 0;
 }

@@ -61,6 +61,7 @@ void add_desktop_command(CLI::App& app, const GlobalOptions&, Runner& runner) {
                                  "service's systemd user unit");
   cmd->callback([&runner] {
     runner = [] {
+      exit_on_stop_signals();  // Ctrl-C ends it (and xdg-mime, which inherits the signal mask)
       const char* home = std::getenv("HOME");
       if (!home || !*home) throw std::runtime_error("HOME is not set");
       const char* data = std::getenv("XDG_DATA_HOME");

@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "base/log.h"
+#include "base/host_port.h"
 #include "cli/commands.h"
 #include "mixer/mixer_server.h"
 #include "sip/event_loop.h"
@@ -21,26 +22,15 @@ struct MixerArgs {
   std::string latch = "private";
 };
 
+// RTP and RTCP take a pair of ports each, above the privileged ones.
 std::pair<uint16_t, uint16_t> parse_range(const std::string& s) {
-  auto dash = s.find('-');
-  unsigned lo = 0, hi = 0;
-  if (dash == std::string::npos || std::from_chars(s.data(), s.data() + dash, lo).ec != std::errc() ||
-      std::from_chars(s.data() + dash + 1, s.data() + s.size(), hi).ec != std::errc() || lo < 1024 || hi > 65535 ||
-      lo + 1 >= hi)
-    throw std::runtime_error("bad --rtp-ports '" + s + "' (want LOW-HIGH, e.g. 20000-29999)");
-  return {static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
+  auto [lo, hi] = base::parse_port_range(s, "--rtp-ports");
+  if (lo < 1024 || lo + 1 >= hi)
+    throw std::runtime_error("--rtp-ports '" + s + "' must start at 1024 or above and hold at least two ports");
+  return {lo, hi};
 }
 
 }  // namespace
-
-std::pair<std::string, uint16_t> parse_host_port(const std::string& s, const char* what) {
-  auto colon = s.rfind(':');
-  unsigned port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      std::from_chars(s.data() + colon + 1, s.data() + s.size(), port).ec != std::errc() || port > 65535)
-    throw std::runtime_error(std::string("bad ") + what + " '" + s + "' (want HOST:PORT)");
-  return {s.substr(0, colon), static_cast<uint16_t>(port)};
-}
 
 std::vector<sip::ListenSpec> parse_listen(const std::vector<std::string>& specs, const std::string& fallback) {
   std::vector<sip::ListenSpec> out;
@@ -79,7 +69,11 @@ void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       c.latch = a->latch == "always" ? media::Latch::Always
                 : a->latch == "off"  ? media::Latch::Off
                                      : media::Latch::Private;
-      if (!a->http.empty()) std::tie(c.http_host, c.http_port) = parse_host_port(a->http, "--http");
+      if (!a->http.empty()) {
+        auto http = base::parse_host_port(a->http, "--http");
+        c.http_host = http.host;
+        c.http_port = http.port;
+      }
       c.http_token = a->http_token;
       sip::EventLoop loop;
       mixer::MixerServer server(loop, c);

@@ -1,4 +1,6 @@
 // confab phone: a headless SIP phone for tests, the demo and scripts.
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -6,6 +8,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/host_port.h"
 #include "cli/commands.h"
 #include "media/udp_socket.h"
 #include "phone/phone.h"
@@ -23,16 +26,77 @@ struct PhoneArgs {
   double volume = 0.3;
   bool auto_answer = false;
   std::string rtp_ports = "30000-39999";
-  std::string sdp_address;
+  std::string rtp_address, sdp_address;
 };
 
-}  // namespace
+// `host` as a numeric address (a name resolved once); throws naming `what` if it has none.
+std::string numeric_address(const std::string& host, const std::string& what) {
+  if (media::Endpoint::from(host, 0)) return host;
+  addrinfo hints{}, *found = nullptr;
+  hints.ai_socktype = SOCK_DGRAM;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || !found)
+    throw std::runtime_error(what + " '" + host + "' is no address and resolves to none");
+  char text[NI_MAXHOST] = {};
+  int rc = getnameinfo(found->ai_addr, found->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST);
+  freeaddrinfo(found);
+  if (rc != 0) throw std::runtime_error(what + " '" + host + "' resolves to no numeric address");
+  return text;
+}
 
+bool is_wildcard(const std::string& address) {
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return v4.s_addr == htonl(INADDR_ANY);
+  return inet_pton(AF_INET6, address.c_str(), &v6) == 1 && IN6_IS_ADDR_UNSPECIFIED(&v6);
+}
+
+// Where RTP is bound: --rtp-address, else the host of --listen (the SIP address). The SDP
+// names --sdp-address if given, else this address, so a wildcard one needs --sdp-address.
+std::string rtp_address_of(const PhoneArgs& a, const std::string& listen_host) {
+  std::string address = a.rtp_address.empty() ? numeric_address(listen_host, "the --listen host")
+                                              : numeric_address(a.rtp_address, "--rtp-address");
+  if (is_wildcard(address) && a.sdp_address.empty())
+    throw std::runtime_error("RTP on the wildcard address " + address +
+                             " needs --sdp-address (the address to name in SDP), or a --rtp-address that is not a wildcard");
+  return address;
+}
+
+// The phone's settings from its options; throws std::runtime_error naming a bad one.
+phone::PhoneConfig phone_config(const PhoneArgs& a) {
+  phone::PhoneConfig c;
+  c.listen = parse_listen({"udp:" + a.listen, "tcp:" + a.listen}, a.listen);
+  c.register_aor = a.register_aor;
+  c.proxy = a.proxy;
+  c.identity = a.identity;
+  c.user = a.user;
+  c.password = a.password;
+  c.auto_answer = a.auto_answer;
+  c.dial = a.dial;
+  c.subscribe = a.subscribe;
+  c.codec = a.codec;
+  c.source.tone_hz = a.tone;
+  c.source.amplitude = a.volume;
+  c.source.wav_file = a.play;
+  c.source.sound_card = a.sound_card;
+  if (a.sound_card && (a.tone > 0 || !a.play.empty()))
+    throw std::runtime_error("--sound-card replaces --tone and --play: give only one");
+  c.record_file = a.record;
+  c.notify_dir = a.notify_dir;
+  if (!a.sdp_address.empty() && !media::Endpoint::from(a.sdp_address, 0))
+    throw std::runtime_error("--sdp-address must be a numeric address, not '" + a.sdp_address + "'");
+  c.sdp_address = a.sdp_address;
+  c.rtp_host = rtp_address_of(a, c.listen.front().host);
+  std::tie(c.rtp_low, c.rtp_high) = base::parse_port_range(a.rtp_ports, "--rtp-ports");
+  if (c.identity.empty() && c.register_aor.empty()) c.identity = "sip:phone@" + a.listen;
+  return c;
+}
+
+}  // namespace
 
 void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runner) {
   auto a = std::make_shared<PhoneArgs>();
   auto* cmd = app.add_subcommand("phone", "headless SIP phone: tone/WAV out, recording in, commands on stdin");
-  cmd->add_option("--listen", a->listen, "SIP address HOST:PORT (UDP and TCP)")->capture_default_str();
+  cmd->add_option("--listen", a->listen, "SIP address HOST:PORT (UDP and TCP); RTP too, on HOST")->capture_default_str();
   cmd->add_option("--register", a->register_aor, "address-of-record to REGISTER, e.g. sip:alice@example.com");
   cmd->add_option("--proxy", a->proxy, "registrar and outbound proxy URI, e.g. sip:127.0.0.1:5060");
   cmd->add_option("--from", a->identity, "our From address (default: the AOR, else sip:phone@listen)");
@@ -51,39 +115,13 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   cmd->add_option("--codec", a->codec, "only this codec: pcmu, pcma, g722, opus (default: all)")
       ->check(CLI::IsMember({"pcmu", "pcma", "g722", "opus"}));
   cmd->add_option("--rtp-ports", a->rtp_ports, "RTP port range")->capture_default_str();
+  cmd->add_option("--rtp-address", a->rtp_address, "address to bind RTP to (default: the --listen host)");
   cmd->add_option("--sdp-address", a->sdp_address,
                   "address to name in SDP instead of the RTP one (as a phone behind NAT names its LAN address)");
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
       base::init_logging("phone", global.log_level);
-      phone::PhoneConfig c;
-      c.listen = parse_listen({"udp:" + a->listen, "tcp:" + a->listen}, a->listen);
-      c.register_aor = a->register_aor;
-      c.proxy = a->proxy;
-      c.identity = a->identity;
-      c.user = a->user;
-      c.password = a->password;
-      c.auto_answer = a->auto_answer;
-      c.dial = a->dial;
-      c.subscribe = a->subscribe;
-      c.codec = a->codec;
-      c.source.tone_hz = a->tone;
-      c.source.amplitude = a->volume;
-      c.source.wav_file = a->play;
-      c.source.sound_card = a->sound_card;
-      if (a->sound_card && (a->tone > 0 || !a->play.empty()))
-        throw std::runtime_error("--sound-card replaces --tone and --play: give only one");
-      c.record_file = a->record;
-      c.notify_dir = a->notify_dir;
-      if (!a->sdp_address.empty() && !media::Endpoint::from(a->sdp_address, 0))
-        throw std::runtime_error("--sdp-address must be a numeric address, not '" + a->sdp_address + "'");
-      c.sdp_address = a->sdp_address;
-      auto dash = a->rtp_ports.find('-');
-      if (dash == std::string::npos) throw std::runtime_error("bad --rtp-ports");
-      c.rtp_low = static_cast<uint16_t>(std::stoi(a->rtp_ports.substr(0, dash)));
-      c.rtp_high = static_cast<uint16_t>(std::stoi(a->rtp_ports.substr(dash + 1)));
-      if (c.identity.empty() && c.register_aor.empty()) c.identity = "sip:phone@" + a->listen;
-
+      phone::PhoneConfig c = phone_config(*a);
       sip::EventLoop loop;
       std::mutex out;
       phone::Phone phone(loop, c, [&out](const std::string& line) {

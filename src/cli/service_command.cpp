@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "cli/commands.h"
 #include "service/client_service.h"
+#include "service/paths.h"
 #include "sip/event_loop.h"
 
 namespace confab::cli {

@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -15,6 +16,8 @@ sigset_t stop_signals() {
   sigaddset(&set, SIGTERM);
   return set;
 }
+
+void exit_now(int sig) { _exit(128 + sig); }  // async-signal-safe, as a handler must be
 }  // namespace
 
 void block_stop_signals() {
@@ -30,6 +33,17 @@ void stop_on_signals(std::function<void()> on_signal) {
     sigwait(&set, &sig);
     on_signal();
   }).detach();
+}
+
+void exit_on_stop_signals() {
+  struct sigaction action {};
+  action.sa_handler = exit_now;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  // A signal that came while blocked is delivered here, at the unblock.
+  sigset_t set = stop_signals();
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 }  // namespace confab::cli

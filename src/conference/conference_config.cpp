@@ -1,6 +1,7 @@
 #include "conference/conference_config.h"
 
 #include "base/toml_file.h"
+#include "sip/uri.h"
 
 #include <stdexcept>
 
@@ -31,6 +32,12 @@ void load_conference_config(const std::string& path, ConferenceConfig& c) {
     }
     for (auto& d : base::toml_strings(t["domains"], "conference.domains")) c.domains.push_back(d);
     if (auto v = t["mixer"].value<std::string>()) c.mixer = *v;
+    if (auto node = t["outbound_proxy"]) {
+      auto v = node.value<std::string>();
+      if (!v || !sip::is_sip_uri(*v))
+        throw std::runtime_error("conference.outbound_proxy must be a sip: or sips: URI, e.g. \"sip:10.0.0.4:5060\"");
+      c.outbound_proxy = *v;
+    }
     if (auto v = t["admin_token"].value<std::string>()) c.admin_token = *v;
     read_count(t, "max_participants", c.max_participants);
     read_count(t, "max_conferences", c.max_conferences);

@@ -12,6 +12,10 @@ namespace confab::conference {
 struct ConferenceConfig {
   std::vector<sip::ListenSpec> listen;
   std::string mixer = "sip:127.0.0.1:5090";  // where participants' media legs go
+  // Outbound proxy URI of the INVITEs to users a REFER adds (RFC 4579), so users
+  // registered at the proxy are reached; empty: by their URIs' hosts. Never used
+  // for the legs to the mixer.
+  std::string outbound_proxy;
   // Domains whose Request-URIs we accept (besides our own address); empty: any.
   std::vector<std::string> domains;
   std::string admin_host;  // empty: no admin API

@@ -27,7 +27,8 @@ TEST(ConferenceConfig, ReadsTheConferenceTable) {
   auto path = write_file(
       "[conference]\nlisten = [\"udp:127.0.0.1:5085\"]\nmixer = \"sip:10.0.0.2:5090\"\n"
       "domains = [\"conf.example.com\"]\nmax_participants = 7\nmax_conferences = 3\nmax_subscribers = 9\n"
-      "max_subscription_expires = 60\nnotify_interval_ms = 20\nadmin_token = \"t\"\n");
+      "max_subscription_expires = 60\nnotify_interval_ms = 20\nadmin_token = \"t\"\n"
+      "outbound_proxy = \"sip:10.0.0.4:5060;transport=tcp\"\n");
   ConferenceConfig c;
   load_conference_config(path, c);
   ASSERT_EQ(c.listen.size(), 1u);
@@ -40,6 +41,7 @@ TEST(ConferenceConfig, ReadsTheConferenceTable) {
   EXPECT_EQ(c.max_subscription_expires, 60u);
   EXPECT_EQ(c.notify_interval_ms, 20u);
   EXPECT_EQ(c.admin_token, "t");
+  EXPECT_EQ(c.outbound_proxy, "sip:10.0.0.4:5060;transport=tcp");
   std::remove(path.c_str());
 }
 
@@ -49,12 +51,14 @@ TEST(ConferenceConfig, KeepsDefaultsForWhatTheFileDoesNotSay) {
   load_conference_config(path, c);
   EXPECT_EQ(c.max_participants, 100u);
   EXPECT_EQ(c.mixer, "sip:127.0.0.1:5090");
+  EXPECT_EQ(c.outbound_proxy, "");
   std::remove(path.c_str());
 }
 
 TEST(ConferenceConfig, BadValuesNameTheFileAndKey) {
   for (const char* text : {"[conference]\nmax_participants = -1\n", "[conference]\nmax_conferences = \"many\"\n",
-                           "[conference]\nlisten = [42]\n", "[conference]\nlisten = [\"udp:127.0.0.1:99999\"]\n", "[conference\n"}) {
+                           "[conference]\nlisten = [42]\n", "[conference]\nlisten = [\"udp:127.0.0.1:99999\"]\n", "[conference\n",
+                           "[conference]\noutbound_proxy = \"http://proxy\"\n", "[conference]\noutbound_proxy = 5060\n"}) {
     auto path = write_file(text);
     ConferenceConfig c;
     try {

@@ -52,6 +52,8 @@ bool accepts_conference_info(const sip::Message& subscribe) {
 ConferenceServer::ConferenceServer(sip::EventLoop& loop, ConferenceConfig config)
     : loop_(loop), config_(std::move(config)), reaper_(loop) {
   if (config_.listen.empty()) throw std::runtime_error("no listen address given");
+  if (!config_.outbound_proxy.empty() && !sip::is_sip_uri(config_.outbound_proxy))
+    throw std::runtime_error("the outbound proxy '" + config_.outbound_proxy + "' is not a sip: or sips: URI");
   sip::UserAgentOptions ua;
   ua.listen = config_.listen;
   ua.identity = "sip:conference@" + sip::host_port(config_.listen.front().host,
@@ -324,12 +326,13 @@ ConferenceServer::ReferOutcome ConferenceServer::handle_refer(const std::string&
   Participant& p = new_participant(conference);
   auto referred_by = refer.header("Referred-By");
   std::vector<sip::HeaderField> headers{{"Referred-By", referred_by ? *referred_by : "<" + refer.from_uri() + ">"}};
-  if (!p.dial_out(uri->str(), conference_uri(conference), headers)) {
+  if (!p.dial_out(uri->str(), conference_uri(conference), headers, config_.outbound_proxy)) {
     --headcount_[conference];
     participants_.erase(p.id());
     return {500, "Cannot Dial Out"};
   }
-  spdlog::info("conference {}: {} dialling out to {} for {}", conference, p.id(), uri->str(), refer.from_uri());
+  spdlog::info("conference {}: {} dialling out to {} for {}{}", conference, p.id(), uri->str(), refer.from_uri(),
+               config_.outbound_proxy.empty() ? "" : " (through " + config_.outbound_proxy + ")");
   dial_progress_[p.id()] = std::move(progress);
   r->add(p);
   return {202, "Accepted"};

@@ -62,13 +62,14 @@ void Participant::dial_in(std::shared_ptr<sip::Call> caller, sip::IncomingReques
 }
 
 bool Participant::dial_out(const std::string& target, const std::string& from,
-                           const std::vector<sip::HeaderField>& headers) {
+                           const std::vector<sip::HeaderField>& headers, const std::string& proxy) {
   joining_ = Joining::DialedOut;
   uri_ = contact_ = target;
   sip::CallOptions o;
   o.auto_ack = false;  // the answer to the callee's offer comes from the mixer
   o.headers = headers;
   o.from = from;
+  o.proxy = proxy;
   relay_ = Relay::DialOut;
   caller_ = ua_.invite(target, "", *this, o);
   return caller_ != nullptr;

@@ -50,8 +50,10 @@ class Participant final : public sip::CallHandler {
 
   // Dial-in: answers `invite` of `caller` once the mixer leg has answered.
   void dial_in(std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite);
-  // Dial-out (RFC 4579 REFER): INVITEs `target` without an offer; its offer goes to the mixer.
-  bool dial_out(const std::string& target, const std::string& from, const std::vector<sip::HeaderField>& headers);
+  // Dial-out (RFC 4579 REFER): INVITEs `target` without an offer, through
+  // `proxy` if not empty (an outbound proxy URI); its offer goes to the mixer.
+  bool dial_out(const std::string& target, const std::string& from, const std::vector<sip::HeaderField>& headers,
+                const std::string& proxy = {});
   // Replaces (RFC 3891): `caller` takes over this participant's dialog, the old
   // one gets a BYE; the mixer leg stays, so media goes on without a gap.
   // False (and 491 answered) while an offer/answer exchange is under way.

@@ -46,7 +46,6 @@ Response Response::error(int status, const std::string& reason) {
   return json(status, boost::json::serialize(o));
 }
 
-std::string json_escape(const std::string& s) { return boost::json::serialize(boost::json::string(s)); }
 
 namespace {
 struct WsSession;

@@ -104,7 +104,4 @@ using Reply = std::function<void(Response)>;
 Response call_on_async(sip::EventLoop& loop, std::function<void(Reply reply)> fn,
                        std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
-// JSON string escaping for hand-built bodies.
-std::string json_escape(const std::string& s);
-
 }  // namespace confab::http

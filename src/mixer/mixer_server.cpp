@@ -3,8 +3,6 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "sip/uri.h"
 
 namespace confab::mixer {
@@ -12,32 +10,6 @@ namespace confab::mixer {
 namespace {
 
 constexpr const char* kSdp = "application/sdp";
-
-uint64_t now_seconds() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
-std::optional<media::StreamTerms> to_stream_terms(const sip::AudioTerms& t, std::string* error) {
-  auto codec = media::codec_from_sdp(t.codec.encoding, t.codec.clock_rate);
-  if (!codec) {
-    *error = "unsupported codec " + t.codec.encoding;
-    return std::nullopt;
-  }
-  auto remote = media::Endpoint::from(t.remote_address, t.remote_port);
-  if (!remote) {
-    *error = "connection address must be numeric: " + t.remote_address;
-    return std::nullopt;
-  }
-  media::StreamTerms s;
-  s.codec = *codec;
-  s.payload_type = t.codec.payload_type;
-  if (t.telephone_event) s.telephone_event_pt = t.telephone_event->payload_type;
-  s.remote = *remote;
-  s.send = sip::sends(t.direction);
-  s.receive = sip::receives(t.direction);
-  return s;
-}
 
 std::string mix_id_of(const sip::Message& invite) {
   auto uri = sip::Uri::parse(invite.request_uri());
@@ -100,16 +72,11 @@ MixerServer::Leg* MixerServer::leg_of(sip::Call& call) {
 }
 
 std::string MixerServer::answer_sdp(Leg& leg, sip::SessionDescription sdp) {
-  // Same origin across the dialog, version up on every change (RFC 3264 section 8).
-  if (leg.sdp_session == 0) leg.sdp_session = now_seconds();
-  sdp.session_id = leg.sdp_session;
-  sdp.session_version = ++leg.sdp_version;
-  sdp.origin_user = "confab-mixer";
-  return sdp.str();
+  return leg.origin.stamp(std::move(sdp), "confab-mixer");
 }
 
 bool MixerServer::apply(Leg& leg, const sip::AudioTerms& terms, std::string* error) {
-  auto st = to_stream_terms(terms, error);
+  auto st = media::stream_terms(terms, error);
   if (!st) return false;
   st->latch = config_.latch;
   if (leg.id == 0) {

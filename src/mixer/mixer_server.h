@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "http/http_server.h"
+#include "media/sdp_terms.h"
 #include "media/udp_socket.h"
 #include "mixer/mix_engine.h"
 #include "sip/sdp.h"
@@ -56,7 +57,7 @@ class MixerServer final : public sip::UserAgent::Handler, public sip::CallHandle
     LegId id = 0;                       // 0 until the engine has it
     std::unique_ptr<media::AudioStream> stream;  // held here until terms are known
     uint16_t port = 0;
-    uint64_t sdp_session = 0, sdp_version = 0;
+    media::SdpOrigin origin;            // of the descriptions we send
     std::optional<sip::SessionDescription> our_offer;  // we offered in a 2xx; the answer comes in the ACK
   };
 

@@ -2,68 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <fstream>
 #include <sstream>
 
-#include "sip/uri.h"
+#include "media/sdp_terms.h"
+#include "phone/uri_headers.h"
 
 namespace confab::phone {
 
 namespace {
 
 constexpr const char* kSdp = "application/sdp";
-
-uint64_t now_seconds() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
-// "%3B" -> ";" etc. for headers carried in a Refer-To URI (RFC 3261 19.1.1).
-std::string url_decode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// Splits "sip:b@h?Replaces=a%3Bb&Foo=x" into the plain URI and its headers.
-std::pair<std::string, std::vector<sip::HeaderField>> split_uri_headers(const std::string& text) {
-  auto uri = sip::Uri::parse(text);
-  if (!uri || uri->headers().empty()) return {text, {}};
-  std::vector<sip::HeaderField> headers;
-  std::stringstream ss(uri->headers());
-  std::string item;
-  while (std::getline(ss, item, '&')) {
-    auto eq = item.find('=');
-    if (eq == std::string::npos) continue;
-    std::string name = url_decode(item.substr(0, eq)), value = url_decode(item.substr(eq + 1));
-    if (name == "body" || name.empty()) continue;
-    headers.push_back({name, value});
-  }
-  uri->set_headers("");
-  return {uri->str(), headers};
-}
-
-std::optional<media::StreamTerms> to_stream_terms(const sip::AudioTerms& t) {
-  auto codec = media::codec_from_sdp(t.codec.encoding, t.codec.clock_rate);
-  auto remote = media::Endpoint::from(t.remote_address, t.remote_port);
-  if (!codec || !remote) return std::nullopt;
-  media::StreamTerms s;
-  s.codec = *codec;
-  s.payload_type = t.codec.payload_type;
-  if (t.telephone_event) s.telephone_event_pt = t.telephone_event->payload_type;
-  s.remote = *remote;
-  s.send = sip::sends(t.direction);
-  s.receive = sip::receives(t.direction);
-  return s;
-}
 
 }  // namespace
 
@@ -142,15 +91,11 @@ std::string Phone::offer_text(CallState& cs, sip::Direction direction) {
 }
 
 std::string Phone::answer_text(CallState& cs, sip::SessionDescription sdp) {
-  if (cs.sdp_session == 0) cs.sdp_session = now_seconds();
-  sdp.session_id = cs.sdp_session;
-  sdp.session_version = ++cs.sdp_version;
-  sdp.origin_user = "confab-phone";
-  return sdp.str();
+  return cs.origin.stamp(std::move(sdp), "confab-phone");
 }
 
 bool Phone::apply(CallState& cs, const sip::AudioTerms& terms) {
-  auto st = to_stream_terms(terms);
+  auto st = media::stream_terms(terms);
   if (!st) return false;
   cs.stream->set_terms(*st);
   event("media", {{"call", cs.call->id()}, {"codec", terms.codec.encoding},
@@ -205,14 +150,19 @@ void Phone::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::Incomi
 
 void Phone::dial(const std::string& target_text, const std::vector<sip::HeaderField>& extra,
                  const std::string& transferred_from, CallState* media_of) {
-  auto [target, headers] = split_uri_headers(target_text);
+  auto split = split_uri_headers(target_text);
+  if (!split) {
+    event("error", {{"reason", "malformed %-escape in " + target_text}});
+    return;
+  }
+  std::string target = split->uri;
+  std::vector<sip::HeaderField> headers = std::move(split->headers);
   for (auto& h : extra) headers.push_back(h);
   CallState cs;
   if (media_of) {  // the new call carries on the old one's media: same port, same stream
     cs.port = media_of->port;
     cs.stream = media_of->stream;
-    cs.sdp_session = media_of->sdp_session;
-    cs.sdp_version = media_of->sdp_version;
+    cs.origin = media_of->origin;
   } else if (!new_stream(cs)) {
     event("error", {{"reason", "no RTP port"}});
     return;
@@ -293,6 +243,11 @@ void Phone::on_refer(sip::Call& call, sip::IncomingRequest request) {
   }
   std::string uri = *target;
   if (uri.front() == '<') uri = uri.substr(1, uri.find('>') - 1);
+  if (!split_uri_headers(uri)) {
+    event("error", {{"call", call.id()}, {"reason", "malformed %-escape in Refer-To " + uri}});
+    request.respond(400, "Bad Refer-To");
+    return;
+  }
   event("refer", {{"call", call.id()}, {"to", uri}});
   request.respond(202, "Accepted");
   call.notify_refer(100, "Trying", false);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "conference_events/roster.h"
+#include "media/sdp_terms.h"
 #include "media/udp_socket.h"
 #include "phone/phone_media.h"
 #include "sip/sdp.h"
@@ -33,7 +34,7 @@ struct PhoneConfig {
   MediaSource source;
   std::string record_file;
   std::string notify_dir;    // keep each conference NOTIFY body here (notify-<n>.xml)
-  std::string rtp_host = "127.0.0.1";
+  std::string rtp_host = "127.0.0.1";  // RTP is bound here (numeric; `confab phone`: the --listen host)
   std::string sdp_address;   // the address our SDP names instead of rtp_host (behind NAT: the LAN one)
   uint16_t rtp_low = 30000, rtp_high = 39999;
 };
@@ -74,7 +75,7 @@ class Phone final : public sip::UserAgent::Handler,
     std::shared_ptr<sip::Call> call;
     std::shared_ptr<media::AudioStream> stream;
     uint16_t port = 0;
-    uint64_t sdp_session = 0, sdp_version = 0;
+    media::SdpOrigin origin;                            // of the descriptions we send
     std::optional<sip::SessionDescription> our_offer;  // offered, answer pending
     std::optional<sip::IncomingRequest> ringing;        // an INVITE not answered yet
     bool held = false;

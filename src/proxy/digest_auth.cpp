@@ -2,11 +2,12 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <openssl/crypto.h>
 
 #include <stdexcept>
 #include <strings.h>
+
+#include "base/random.h"
 
 namespace confab::proxy {
 
@@ -86,9 +87,8 @@ DigestAuthenticator::DigestAuthenticator(UserStore& users, std::string realm, st
                                          int64_t nonce_ttl_seconds)
     : users_(users), realm_(std::move(realm)), offered_(std::move(offered)), nonce_ttl_(nonce_ttl_seconds) {
   if (offered_.empty()) offered_.push_back(DigestAlgorithm::Md5);
-  unsigned char key[32];
-  if (RAND_bytes(key, sizeof key) != 1) throw std::runtime_error("no randomness for nonce key");
-  key_.assign(reinterpret_cast<char*>(key), sizeof key);
+  key_.resize(32);
+  base::random_bytes(key_.data(), key_.size());
 }
 
 std::string DigestAuthenticator::make_nonce(int64_t now) const {

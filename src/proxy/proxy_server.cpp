@@ -5,7 +5,8 @@
 #include <charconv>
 #include <chrono>
 #include <ctime>
-#include <random>
+
+#include "base/random.h"
 
 namespace confab::proxy {
 
@@ -81,8 +82,7 @@ ProxyServer::ProxyServer(sip::EventLoop& loop, ProxyConfig config)
     users_ = std::make_unique<UserStore>(config_.db_path);
     auth_ = std::make_unique<DigestAuthenticator>(*users_, config_.realm, offered, config_.nonce_ttl);
   }
-  std::random_device rd;
-  branch_salt_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  branch_salt_ = base::random_u64();
   purge_timer_.every(std::chrono::seconds(30), [this] {
     if (size_t n = store_.purge_expired(unix_now())) spdlog::info("registrar: {} expired bindings removed", n);
   });

@@ -1,15 +1,11 @@
 #include "service/service_config.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include "base/host_port.h"
 #include "base/toml_file.h"
+#include "service/paths.h"
+#include "sip/uri.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <random>
-#include <sstream>
 #include <stdexcept>
 
 namespace confab::service {
@@ -96,61 +92,21 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
   }
 }
 
-namespace {
-std::string config_base() {
-  const char* xdg = std::getenv("XDG_CONFIG_HOME");
-  const char* home = std::getenv("HOME");
-  return (xdg && *xdg ? std::string(xdg) : std::string(home ? home : "") + "/.config") + "/confab";
-}
-}  // namespace
-
-std::string default_config_path() { return config_base() + "/service.toml"; }
-
-std::string config_dir() {
-  std::string dir = config_base();
-  std::string parent = dir.substr(0, dir.rfind('/'));
-  ::mkdir(parent.c_str(), 0700);
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw std::runtime_error("cannot create " + dir);
-  return dir;
-}
-
-std::string runtime_dir() {
-  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  std::string dir = xdg && *xdg ? std::string(xdg) + "/confab" : "/tmp/confab-" + std::to_string(geteuid());
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw std::runtime_error("cannot create " + dir);
-  struct stat st{};
-  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-    throw std::runtime_error(dir + " must be a directory of ours that no one else can enter (mode 0700)");
-  return dir;
-}
-
-std::string write_token_file(const std::string& path) {
-  std::random_device rd;  // the kernel's random source
-  std::ostringstream token;
-  for (int i = 0; i < 4; ++i) token << std::hex << std::uniform_int_distribution<uint64_t>()(rd);
-  write_private_file(path, token.str() + "\n");
-  return token.str();
-}
-
-void write_private_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".new";
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path);
-}
-
-std::string read_token_file(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(path + " not found: is `confab service` running?");
-  if (st.st_mode & 077) throw std::runtime_error(path + " is readable by others; refusing to use it");
-  std::ifstream in(path);
-  std::string token;
-  std::getline(in, token);
-  if (token.empty()) throw std::runtime_error(path + " is empty");
-  return token;
+void complete_service_config(ServiceConfig& c) {
+  if (c.sip_listen.empty()) c.sip_listen.push_back(*sip::ListenSpec::parse("udp:127.0.0.1:5062"));
+  if (c.identity.empty()) {
+    const char* user = std::getenv("USER");
+    auto& first = c.sip_listen.front();
+    c.identity = "sip:" + std::string(user && *user ? user : "user") + "@" + sip::host_port(first.host, std::to_string(first.port));
+  }
+  if (!sip::is_sip_uri(c.identity)) throw std::runtime_error("identity '" + c.identity + "' is not a SIP URI");
+  if (c.register_at_proxy && c.proxy.empty()) throw std::runtime_error("register = true needs a proxy");
+  if (c.api_socket.empty()) c.api_socket = runtime_dir() + "/service.sock";
+  if (c.token_file.empty()) c.token_file = runtime_dir() + "/token";
+  if (c.api_tcp == "off") c.api_tcp.clear();
+  if (c.web_api == "off") c.web_api.clear();
+  if (!c.api_tcp.empty()) base::parse_host_port(c.api_tcp, "api_tcp");
+  if (!c.web_api.empty()) base::parse_host_port(c.web_api, "web_api");
 }
 
 }  // namespace confab::service

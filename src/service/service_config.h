@@ -1,13 +1,13 @@
 // Settings of `confab service`: the user's SIP identity, the devices, where the
 // API listens. From ~/.config/confab/service.toml (docs/deployment.md) and the
-// command line. Also the per-user runtime files: the API socket and token.
+// command line. The per-user files the service keeps are in service/paths.h.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "base/ip_network.h"
-#include "service/device.h"
+#include "service/devices/device.h"
 #include "sip/transaction_layer.h"
 
 namespace confab::service {
@@ -25,7 +25,7 @@ struct ServiceConfig {
   std::string tel_gateway;                  // HOST[:PORT] that tel: targets go to (sip:<digits>@it;user=phone)
   std::vector<DeviceConfig> devices;
   std::string api_socket;  // default <runtime dir>/service.sock
-  std::string api_tcp = "127.0.0.1:5065";  // "" or "off": no TCP API
+  std::string api_tcp = "127.0.0.1:5065";  // HOST:PORT (port 0: any free one); "" or "off": no TCP API
   std::string token_file;  // default <runtime dir>/token
   std::string web_api = "127.0.0.1:5066";  // WebSocket API and device chooser page; "" or "off": none
   std::string origins_file;  // approved web origins; default ~/.config/confab/approved-origins
@@ -40,19 +40,10 @@ struct ServiceConfig {
 void load_service_config(const std::string& path, ServiceConfig& config);
 // "10.0.0.0/8", "192.0.2.7", ...; throws naming `what` and the bad entry.
 std::vector<base::IpNetwork> parse_networks(const std::vector<std::string>& texts, const std::string& what);
-// ~/.config/confab/service.toml (XDG_CONFIG_HOME honoured).
-std::string default_config_path();
-// The directory of the files above (~/.config/confab), created 0700 if missing.
-std::string config_dir();
-
-// $XDG_RUNTIME_DIR/confab, else /tmp/confab-<uid>: created 0700 if missing;
-// throws if it exists but is not a directory owned by us with no group/other access.
-std::string runtime_dir();
-// Writes a fresh random token to `path` (mode 0600, replacing any old one) and returns it.
-std::string write_token_file(const std::string& path);
-// Writes `text` to `path` readable by us only (replacing it).
-void write_private_file(const std::string& path, const std::string& text);
-// The token in `path`; throws if missing or readable by others.
-std::string read_token_file(const std::string& path);
+// Fills in what was left unset (SIP address, identity, API socket and token
+// paths) and checks what needs no device: throws std::runtime_error (or
+// std::invalid_argument) saying which setting is wrong and how to write it.
+// "off" for api_tcp or web_api becomes "".
+void complete_service_config(ServiceConfig& config);
 
 }  // namespace confab::service

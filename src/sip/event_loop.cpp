@@ -77,6 +77,26 @@ void EventLoop::drain_posted() {
   }
 }
 
+FdWatch::FdWatch(EventLoop& loop, int fd, std::function<void()> readable) : loop_(loop), readable_(std::move(readable)) {
+  su_wait_t wait[1];
+  su_wait_create(wait, fd, SU_WAIT_IN | SU_WAIT_HUP);
+  index_ = su_root_register(loop_.native(), wait, reinterpret_cast<su_wakeup_f>(&FdWatch::on_ready),
+                            reinterpret_cast<su_wakeup_arg_t*>(this), 0);
+  if (index_ < 0) throw std::runtime_error("su_root_register failed");
+}
+
+FdWatch::~FdWatch() { su_root_deregister(loop_.native(), index_); }
+
+int FdWatch::on_ready(void*, void*, void* arg) {
+  auto* self = static_cast<FdWatch*>(arg);
+  try {
+    self->readable_();  // may destroy the watch: nothing of it is used after
+  } catch (const std::exception& e) {
+    spdlog::error("fd watch failed: {}", e.what());
+  }
+  return 0;
+}
+
 int EventLoop::on_wakeup(void*, void*, void* arg) {
   auto* self = static_cast<EventLoop*>(arg);
   uint64_t count;

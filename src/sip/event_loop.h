@@ -48,6 +48,23 @@ class EventLoop {
   std::deque<std::function<void()>> posted_;
 };
 
+// Runs `readable` on the SIP thread whenever `fd` can be read (data, end of
+// file or an error), until destroyed. The fd stays the caller's; it must
+// outlive the watch.
+class FdWatch {
+ public:
+  FdWatch(EventLoop& loop, int fd, std::function<void()> readable);
+  ~FdWatch();
+  FdWatch(const FdWatch&) = delete;
+  FdWatch& operator=(const FdWatch&) = delete;
+
+ private:
+  static int on_ready(void* magic, void* wait, void* arg);
+  EventLoop& loop_;
+  int index_ = -1;
+  std::function<void()> readable_;
+};
+
 // A one-shot or periodic timer on an EventLoop. Destroying it cancels it.
 class Timer {
  public:

@@ -32,16 +32,34 @@ struct IncomingRequest::Saved {
   ~Saved() { nua_destroy_event(event); }
 };
 
-// The subscription side of the nua callback (subscription.cpp).
+// One nua event: the arguments of the nua callback, as every event handler takes them.
+struct NuaEvent {
+  UserAgent& ua;
+  nua_event_t event;
+  int status;
+  char const* phrase;  // may be null
+  nua_t* nua;
+  nua_handle_t* nh;
+  sip_t const* sip;    // may be null
+  tagi_t* tags;
+};
+
+// The subscription side of the nua callback (subscription.cpp): one handler per event.
 struct SubscriptionEvents {
   // Handles the event if it belongs to a Notifier or Subscriber (or creates one); false otherwise.
-  static bool dispatch(UserAgent& ua, int event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh,
-                       sip_t const* sip, tagi_t tags[]);
-  static void on_incoming_subscribe(UserAgent& ua, int status, nua_t* nua, nua_handle_t* nh, sip_t const* sip,
-                                    tagi_t tags[]);
-  static void on_incoming_refer(UserAgent& ua, nua_t* nua, nua_handle_t* nh);
-  // A new Notifier for the request on `nh`, handed to the application by `deliver`.
-  static void offer(UserAgent& ua, nua_t* nua, nua_handle_t* nh, const std::string& event,
+  static bool dispatch(const NuaEvent& e);
+  // An initial SUBSCRIBE (a new Notifier), or a refresh / un-SUBSCRIBE of one we serve.
+  static bool on_i_subscribe(const NuaEvent& e);
+  // A REFER outside any dialog (a Notifier of its implicit subscription); false in a dialog.
+  static bool on_i_refer(const NuaEvent& e);
+  // The response to a NOTIFY a Notifier sent; false if no Notifier sent it.
+  static bool on_r_notify(const NuaEvent& e);
+  // A NOTIFY for a Subscriber; false if none holds the handle.
+  static bool on_i_notify(const NuaEvent& e);
+  // The response to a Subscriber's SUBSCRIBE or un-SUBSCRIBE; false if none holds the handle.
+  static bool on_r_subscribe(const NuaEvent& e);
+  // A new Notifier for the request on `e.nh`, handed to the application by `deliver`.
+  static void offer(const NuaEvent& e, const std::string& event,
                     void (UserAgent::Handler::*deliver)(const std::shared_ptr<Notifier>&));
 };
 

@@ -148,130 +148,132 @@ std::unique_ptr<Subscriber> UserAgent::subscribe(const std::string& target, cons
 
 // ---- event dispatch ----
 
-bool SubscriptionEvents::dispatch(UserAgent& ua, int event, int status, char const* phrase, nua_t* nua,
-                                  nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
-  switch (event) {
-    case nua_i_subscribe:
-      on_incoming_subscribe(ua, status, nua, nh, sip, tags);
-      return true;
-    case nua_i_refer:
-      if (ua.calls_.count(nh)) return false;  // in a call: the call's handler takes it
-      if (status < 200) on_incoming_refer(ua, nua, nh);
-      return true;
-    case nua_r_notify: {
-      auto it = ua.notifiers_.find(nh);
-      if (it == ua.notifiers_.end()) return false;
-      if (status < 200) return true;
-      auto notifier = it->second;
-      if (notifier->in_flight_ > 0) --notifier->in_flight_;
-      bool terminated = substate_of(tags) == nua_substate_terminated;
-      if (notifier->handler_ && !notifier->ended_) notifier->handler_->on_notify_response(*notifier, status);
-      if (terminated || ends_subscription(status)) {
-        notifier->end(status >= 300 ? "notify failed" : notifier->final_sent_ ? "terminated" : "expired");
-        ua.notifiers_.erase(nh);
-        nua_handle_destroy(nh);
-      }
-      return true;
-    }
-    case nua_i_notify: {
-      auto it = ua.subscribers_.find(nh);
-      if (it == ua.subscribers_.end()) return false;
-      Subscriber* sub = it->second;
-      if (!sub) {  // the owner is gone: the notifier's final NOTIFY (or nua's wait for it) frees the handle
-        if (substate_of(tags) == nua_substate_terminated) {
-          ua.subscribers_.erase(it);
-          nua_handle_destroy(nh);
-        }
-        return true;
-      }
-      nua_saved_event_t saved[1] = {nullptr};
-      Message msg = saved_message(nua, saved);
-      if (sip && sip->sip_subscription_state && sip->sip_subscription_state->ss_substate)
-        sub->active_ = strcasecmp(sip->sip_subscription_state->ss_substate, "terminated") != 0;
-      sub->handler_->on_notify(*sub, msg);
-      nua_destroy_event(saved);
-      if (substate_of(tags) == nua_substate_terminated && !sub->ended_) {
-        sub->ended_ = true;
-        sub->active_ = false;
-        sub->handler_->on_ended(*sub, 200, "terminated by the notifier");
-      }
-      return true;
-    }
+bool SubscriptionEvents::dispatch(const NuaEvent& e) {
+  switch (e.event) {
+    case nua_i_subscribe: return on_i_subscribe(e);
+    case nua_i_refer: return on_i_refer(e);
+    case nua_r_notify: return on_r_notify(e);
+    case nua_i_notify: return on_i_notify(e);
     case nua_r_subscribe:
-    case nua_r_unsubscribe: {
-      auto it = ua.subscribers_.find(nh);
-      if (it == ua.subscribers_.end()) return false;
-      if (status < 200) return true;
-      if (answer_challenge(ua.options_.credentials, nh, status, sip)) return true;
-      Subscriber* sub = it->second;
-      if (!sub) {
-        // The owner is gone and this answers the un-SUBSCRIBE. Freeing the handle
-        // now would make nua un-SUBSCRIBE again; the final NOTIFY frees it, unless
-        // the un-SUBSCRIBE failed and none will come.
-        if (status >= 300) {
-          ua.subscribers_.erase(it);
-          nua_handle_destroy(nh);
-        }
-        return true;
-      }
-      std::string_view reason = phrase ? phrase : "";
-      sub->handler_->on_subscribe_response(*sub, status, reason);
-      if (status >= 300 || substate_of(tags) == nua_substate_terminated) {
-        if (!sub->ended_) {
-          sub->ended_ = true;
-          sub->active_ = false;
-          sub->handler_->on_ended(*sub, status, reason);
-        }
-      } else if (!sub->active_) {
-        sub->active_ = true;
-      }
-      return true;
-    }
-    default:
-      return false;
+    case nua_r_unsubscribe: return on_r_subscribe(e);
+    default: return false;
   }
 }
 
-void SubscriptionEvents::on_incoming_subscribe(UserAgent& ua, int status, nua_t* nua, nua_handle_t* nh,
-                                               sip_t const* sip, tagi_t tags[]) {
-  auto it = ua.notifiers_.find(nh);
-  if (it != ua.notifiers_.end()) {
+bool SubscriptionEvents::on_i_subscribe(const NuaEvent& e) {
+  auto it = e.ua.notifiers_.find(e.nh);
+  if (it != e.ua.notifiers_.end()) {
     // A refresh or un-SUBSCRIBE of a subscription we serve; the stack answered it.
     auto notifier = it->second;
-    if (substate_of(tags) == nua_substate_terminated) {
+    if (substate_of(e.tags) == nua_substate_terminated) {
       notifier->end("unsubscribed");  // the stack sends the final NOTIFY; nua_r_notify frees the handle
-    } else if (status < 300 && notifier->handler_ && !notifier->ended_) {
+    } else if (e.status < 300 && notifier->handler_ && !notifier->ended_) {
       notifier->handler_->on_refresh(*notifier);
     }
-    return;
+    return true;
   }
-  if (status >= 200) return;  // answered by the stack (489 Bad Event, ...)
-  if (ua.calls_.count(nh)) {
+  if (e.status >= 200) return true;  // answered by the stack (489 Bad Event, ...)
+  if (e.ua.calls_.count(e.nh)) {
     // SUBSCRIBE inside an INVITE dialog: not a usage we serve.
-    nua_respond(nh, 403, "Subscribe Outside The Call", NUTAG_WITH_CURRENT(nua), TAG_END());
-    return;
+    nua_respond(e.nh, 403, "Subscribe Outside The Call", NUTAG_WITH_CURRENT(e.nua), TAG_END());
+    return true;
   }
-  std::string event = sip && sip->sip_event && sip->sip_event->o_type ? sip->sip_event->o_type : "";
-  offer(ua, nua, nh, event, &UserAgent::Handler::on_subscribe);
+  std::string event = e.sip && e.sip->sip_event && e.sip->sip_event->o_type ? e.sip->sip_event->o_type : "";
+  offer(e, event, &UserAgent::Handler::on_subscribe);
+  return true;
 }
 
-void SubscriptionEvents::on_incoming_refer(UserAgent& ua, nua_t* nua, nua_handle_t* nh) {
-  offer(ua, nua, nh, "refer", &UserAgent::Handler::on_refer);
+bool SubscriptionEvents::on_i_refer(const NuaEvent& e) {
+  if (e.ua.calls_.count(e.nh)) return false;  // in a call: the call's handler takes it
+  if (e.status < 200) offer(e, "refer", &UserAgent::Handler::on_refer);
+  return true;
 }
 
-void SubscriptionEvents::offer(UserAgent& ua, nua_t* nua, nua_handle_t* nh, const std::string& event,
+bool SubscriptionEvents::on_r_notify(const NuaEvent& e) {
+  auto it = e.ua.notifiers_.find(e.nh);
+  if (it == e.ua.notifiers_.end()) return false;
+  if (e.status < 200) return true;
+  auto notifier = it->second;
+  if (notifier->in_flight_ > 0) --notifier->in_flight_;
+  bool terminated = substate_of(e.tags) == nua_substate_terminated;
+  if (notifier->handler_ && !notifier->ended_) notifier->handler_->on_notify_response(*notifier, e.status);
+  if (terminated || ends_subscription(e.status)) {
+    notifier->end(e.status >= 300 ? "notify failed" : notifier->final_sent_ ? "terminated" : "expired");
+    e.ua.notifiers_.erase(e.nh);
+    nua_handle_destroy(e.nh);
+  }
+  return true;
+}
+
+bool SubscriptionEvents::on_i_notify(const NuaEvent& e) {
+  auto it = e.ua.subscribers_.find(e.nh);
+  if (it == e.ua.subscribers_.end()) return false;
+  Subscriber* sub = it->second;
+  if (!sub) {  // the owner is gone: the notifier's final NOTIFY (or nua's wait for it) frees the handle
+    if (substate_of(e.tags) == nua_substate_terminated) {
+      e.ua.subscribers_.erase(it);
+      nua_handle_destroy(e.nh);
+    }
+    return true;
+  }
+  nua_saved_event_t saved[1] = {nullptr};
+  Message msg = saved_message(e.nua, saved);
+  if (e.sip && e.sip->sip_subscription_state && e.sip->sip_subscription_state->ss_substate)
+    sub->active_ = strcasecmp(e.sip->sip_subscription_state->ss_substate, "terminated") != 0;
+  sub->handler_->on_notify(*sub, msg);
+  nua_destroy_event(saved);
+  if (substate_of(e.tags) == nua_substate_terminated && !sub->ended_) {
+    sub->ended_ = true;
+    sub->active_ = false;
+    sub->handler_->on_ended(*sub, 200, "terminated by the notifier");
+  }
+  return true;
+}
+
+bool SubscriptionEvents::on_r_subscribe(const NuaEvent& e) {
+  auto it = e.ua.subscribers_.find(e.nh);
+  if (it == e.ua.subscribers_.end()) return false;
+  if (e.status < 200) return true;
+  if (answer_challenge(e.ua.options_.credentials, e.nh, e.status, e.sip)) return true;
+  Subscriber* sub = it->second;
+  if (!sub) {
+    // The owner is gone and this answers the un-SUBSCRIBE. Freeing the handle
+    // now would make nua un-SUBSCRIBE again; the final NOTIFY frees it, unless
+    // the un-SUBSCRIBE failed and none will come.
+    if (e.status >= 300) {
+      e.ua.subscribers_.erase(it);
+      nua_handle_destroy(e.nh);
+    }
+    return true;
+  }
+  std::string_view reason = e.phrase ? e.phrase : "";
+  sub->handler_->on_subscribe_response(*sub, e.status, reason);
+  if (e.status >= 300 || substate_of(e.tags) == nua_substate_terminated) {
+    if (!sub->ended_) {
+      sub->ended_ = true;
+      sub->active_ = false;
+      sub->handler_->on_ended(*sub, e.status, reason);
+    }
+  } else if (!sub->active_) {
+    sub->active_ = true;
+  }
+  return true;
+}
+
+void SubscriptionEvents::offer(const NuaEvent& e, const std::string& event,
                                void (UserAgent::Handler::*deliver)(const std::shared_ptr<Notifier>&)) {
+  UserAgent& ua = e.ua;
   auto notifier = std::shared_ptr<Notifier>(
-      new Notifier(ua, nh, Message(), event, "n" + std::to_string(ua.next_notifier_id_++)));
-  notifier->request_ = saved_message(nua, notifier->pending_->event);
+      new Notifier(ua, e.nh, Message(), event, "n" + std::to_string(ua.next_notifier_id_++)));
+  notifier->request_ = saved_message(e.nua, notifier->pending_->event);
   notifier->subscriber_ = notifier->request_ ? notifier->request_.from_uri() : std::string();
-  ua.notifiers_[nh] = notifier;
+  ua.notifiers_[e.nh] = notifier;
   (ua.handler_.*deliver)(notifier);
   // The handler must accept or reject before returning.
   if (!notifier->accepted_ && !notifier->ended_) notifier->reject(403, "Forbidden");
   if (!notifier->accepted_) {
-    ua.notifiers_.erase(nh);
-    nua_handle_destroy(nh);
+    ua.notifiers_.erase(e.nh);
+    nua_handle_destroy(e.nh);
   }
 }
 

@@ -17,6 +17,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "base/host_port.h"
 #include "sip/sofia_runtime.h"
 #include "sip/uri.h"
 
@@ -91,28 +92,11 @@ std::optional<ListenSpec> ListenSpec::parse(std::string_view text) {
       break;
     }
   }
-  std::string_view host = text, port;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = text.substr(1, close - 1);
-    auto rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return std::nullopt;
-      port = rest.substr(1);
-    }
-  } else if (auto colon = text.rfind(':'); colon != std::string_view::npos) {
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (host.empty()) return std::nullopt;
-  spec.host = std::string(host);
-  if (!port.empty()) {
-    unsigned p = 0;
-    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-    if (ec != std::errc() || ptr != port.data() + port.size() || p == 0 || p > 65535) return std::nullopt;
-    spec.port = static_cast<uint16_t>(p);
-  }
+  auto with_port = base::split_host_port(text);
+  auto hp = with_port ? with_port : base::split_host_port(text, true);
+  if (!hp || (with_port && with_port->port == 0)) return std::nullopt;
+  spec.host = hp->host;
+  if (hp->port) spec.port = hp->port;
   return spec;
 }
 

@@ -79,6 +79,12 @@ std::optional<Uri> Uri::parse(std::string_view text) {
   return u;
 }
 
+std::string Uri::user_unescaped() const {
+  std::string out(user_.size(), '\0');  // unescaping never lengthens
+  out.resize(url_unescape_to(out.data(), user_.c_str(), user_.size()));
+  return out;
+}
+
 std::string Uri::str() const {
   std::string s = scheme_ + ":";
   if (scheme_ == "tel") {
@@ -187,6 +193,11 @@ std::string telephone_digits(std::string_view number) {
       return {};
   }
   return any_digit ? digits : std::string();
+}
+
+bool is_sip_uri(std::string_view text) {
+  auto u = Uri::parse(text);
+  return u && (u->scheme() == "sip" || u->scheme() == "sips") && !u->host().empty();
 }
 
 }  // namespace confab::sip

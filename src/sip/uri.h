@@ -17,7 +17,12 @@ class Uri {
   std::string str() const;
 
   const std::string& scheme() const { return scheme_; }
-  const std::string& user() const { return user_; }
+  const std::string& user() const { return user_; }  // as written, %-escapes kept
+  // The user part with its %-escapes decoded by Sofia's url_unescape ("a%20b" -> "a b").
+  // parse() already refuses a URI with an invalid escape ("%zz", a lone '%'); one
+  // that set_user() put there is left as written, never refused. "%00" decodes to
+  // a NUL character in the string.
+  std::string user_unescaped() const;
   const std::string& host() const { return host_; }
   const std::string& port() const { return port_; }  // as written; empty if absent
   const std::string& params() const { return params_; }  // "a=b;lr" without the leading ';'
@@ -56,5 +61,8 @@ std::string host_port(std::string_view host, std::string_view port);
 // parameters after ';' ignored): digits, '+', '*', '#', with the RFC 3966 visual
 // separators (- . ( ) and space) dropped. "" if anything else is in it, or no digit.
 std::string telephone_digits(std::string_view number);
+
+// A sip: or sips: URI with a host: something the service can INVITE.
+bool is_sip_uri(std::string_view text);
 
 }  // namespace confab::sip

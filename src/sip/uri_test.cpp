@@ -74,3 +74,25 @@ TEST(Uri, TelephoneDigitsDropVisualSeparators) {
   EXPECT_EQ(confab::sip::telephone_digits("tel:+-"), "");
   EXPECT_EQ(confab::sip::telephone_digits(""), "");
 }
+
+TEST(Uri, UserUnescapedDecodesPercentEscapes) {
+  auto u = Uri::parse("sip:a%20b@h");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->user(), "a%20b");
+  EXPECT_EQ(u->user_unescaped(), "a b");
+  EXPECT_EQ(Uri::parse("sip:%41lice%2bbob@h")->user_unescaped(), "Alice+bob");
+  EXPECT_EQ(Uri::parse("sip:h")->user_unescaped(), "");
+  EXPECT_EQ(Uri::parse("tel:+1%2D555")->user_unescaped(), "+1-555");
+}
+
+TEST(Uri, UserUnescapedLeavesInvalidEscapesAsWritten) {
+  // Sofia's parser refuses such a URI; a user part set by hand keeps them.
+  EXPECT_FALSE(Uri::parse("sip:a%zzb@h"));
+  auto u = *Uri::parse("sip:h");
+  for (std::string user : {"a%zzb", "a%2", "a%", "%%41"}) {
+    u.set_user(user);
+    EXPECT_EQ(u.user_unescaped(), user == "%%41" ? "%A" : user) << user;
+  }
+  u.set_user("a%00b");
+  EXPECT_EQ(u.user_unescaped(), std::string("a\0b", 3));
+}

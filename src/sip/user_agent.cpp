@@ -1,3 +1,5 @@
+// UserAgent: Sofia's nua and its event callback (NuaEvents, one handler per event);
+// the usages it hands out are in call.cpp and subscription.cpp.
 #include "sip/user_agent.h"
 
 #include <sofia-sip/nua.h>
@@ -10,7 +12,6 @@
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
-#include <set>
 #include <stdexcept>
 
 #include "sip/nua_internal.h"
@@ -21,62 +22,19 @@ namespace confab::sip {
 
 namespace {
 
-
-// The realm of the first challenge in a 401/407.
-std::string challenge_realm(sip_t const* sip) {
-  msg_auth_t const* au = sip ? (sip->sip_www_authenticate ? sip->sip_www_authenticate : sip->sip_proxy_authenticate)
-                             : nullptr;
-  for (; au; au = au->au_next)
-    for (auto p = au->au_params; p && *p; ++p)
-      if (strncasecmp(*p, "realm=", 6) == 0) {
-        std::string r = *p + 6;
-        if (r.size() >= 2 && r.front() == '"' && r.back() == '"') r = r.substr(1, r.size() - 2);
-        return r;
-      }
-  return {};
-}
-
 std::string_view phrase_or(char const* phrase, std::string_view fallback) {
   return phrase ? std::string_view(phrase) : fallback;
 }
 
+// `uri` with the loose-routing flag (;lr), as a Route entry to a proxy wants it.
+std::string loose_route(const std::string& uri) {
+  auto u = Uri::parse(uri);
+  if (!u) return uri;
+  if (!u->has_param("lr")) u->set_param("lr", "");
+  return u->str();
+}
+
 }  // namespace
-
-std::string header_block(const std::vector<HeaderField>& headers) {
-  std::string s;
-  for (auto& h : headers) {
-    if (h.name.empty() || h.name.find_first_of(":\r\n ") != std::string::npos ||
-        h.value.find_first_of("\r\n") != std::string::npos)
-      continue;
-    s += h.name + ": " + h.value + "\r\n";
-  }
-  return s;
-}
-
-const char* or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
-
-// nua_respond() hands its reason phrase to the stack asynchronously and keeps
-// the pointer (tags are copied, the phrase is not): it must outlive the call.
-// Phrases are interned; past a bound, arbitrary ones fall back to the standard text.
-const char* lasting_phrase(int status, std::string_view reason) {
-  static std::set<std::string, std::less<>> interned;
-  if (auto it = interned.find(reason); it != interned.end()) return it->c_str();
-  if (interned.size() < 1024) return interned.emplace(reason).first->c_str();
-  const char* standard = sip_status_phrase(status);
-  return standard ? standard : "";
-}
-
-bool answer_challenge(const std::vector<UserCredentials>& credentials, nua_handle_t* nh, int status, sip_t const* sip) {
-  if ((status != 401 && status != 407) || credentials.empty()) return false;
-  std::string realm = challenge_realm(sip);
-  for (auto& c : credentials) {
-    if (!c.realm.empty() && c.realm != realm) continue;
-    std::string auth = "Digest:\"" + realm + "\":" + c.user + ":" + c.password;
-    nua_authenticate(nh, NUTAG_AUTH(auth.c_str()), TAG_END());
-    return true;
-  }
-  return false;
-}
 
 // ---- UserAgent ----
 
@@ -86,216 +44,268 @@ struct UserAgent::PendingRequest {
   ResponseCallback on_every_response;                     // provisional ones too
 };
 
+// The nua callback of a UserAgent: one handler per event (the subscription
+// events go to SubscriptionEvents first).
 struct NuaEvents {
+  using Saved = std::unique_ptr<IncomingRequest::Saved>;
+
   static void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_magic_t* magic,
                        nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip, tagi_t tags[]) {
-    auto* ua = reinterpret_cast<UserAgent*>(magic);
+    NuaEvent e{*reinterpret_cast<UserAgent*>(magic), event, status, phrase, nua, nh, sip, tags};
     try {
-      dispatch(*ua, event, status, phrase, nua, nh, sip, tags);
-    } catch (const std::exception& e) {
-      spdlog::error("SIP event {} handler failed: {}", nua_event_name(event), e.what());
+      dispatch(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("SIP event {} handler failed: {}", nua_event_name(event), ex.what());
     }
   }
 
-  static Message event_message(nua_t* nua, std::unique_ptr<IncomingRequest::Saved>& saved) {
-    saved = std::make_unique<IncomingRequest::Saved>();
-    nua_save_event(nua, saved->event);
-    nua_event_data_t const* data = nua_event_data(saved->event);
-    return data && data->e_msg ? Message::share(data->e_msg) : Message();
-  }
-
-  static std::shared_ptr<Call> call_of(UserAgent& ua, nua_handle_t* nh) {
-    auto it = ua.calls_.find(nh);
-    return it == ua.calls_.end() ? nullptr : it->second;
-  }
-
-  static bool authenticate(UserAgent& ua, nua_handle_t* nh, int status, sip_t const* sip) {
-    return answer_challenge(ua.options_.credentials, nh, status, sip);
-  }
-
-  static void dispatch(UserAgent& ua, nua_event_t event, int status, char const* phrase, nua_t* nua,
-                       nua_handle_t* nh, sip_t const* sip, tagi_t tags[]) {
-    if (SubscriptionEvents::dispatch(ua, event, status, phrase, nua, nh, sip, tags)) return;
-    std::unique_ptr<IncomingRequest::Saved> saved;
-    switch (event) {
-      case nua_i_invite: {
-        Message msg = event_message(nua, saved);
-        auto call = call_of(ua, nh);
-        if (!call) {
-          call = std::shared_ptr<Call>(new Call(ua, nh, true));
-          if (sip && sip->sip_call_id && sip->sip_call_id->i_id) call->call_id_ = sip->sip_call_id->i_id;
-          if (sip && sip->sip_from && sip->sip_from->a_tag) call->remote_tag_ = sip->sip_from->a_tag;
-          nua_handle_bind(nh, reinterpret_cast<nua_hmagic_t*>(call.get()));
-          ua.calls_[nh] = call;
-          ua.handler_.on_incoming_call(call, IncomingRequest(nua, nh, std::move(saved), std::move(msg)));
-        } else if (call->handler_) {
-          call->handler_->on_reinvite(*call, IncomingRequest(nua, nh, std::move(saved), std::move(msg)));
-        } else {
-          IncomingRequest(nua, nh, std::move(saved), std::move(msg)).respond(488, "Not Acceptable Here");
-        }
-        return;
-      }
-      case nua_i_update: {
-        Message msg = event_message(nua, saved);
-        auto call = call_of(ua, nh);
-        if (call && call->handler_ && status < 200)
-          call->handler_->on_reinvite(*call, IncomingRequest(nua, nh, std::move(saved), std::move(msg)));
-        return;
-      }
-      case nua_i_ack: {
-        Message msg = event_message(nua, saved);
-        // The ACK's To tag is the tag we gave the dialog (nua_handle_local() has none).
-        if (auto call = call_of(ua, nh); call && call->local_tag_.empty() && sip && sip->sip_to && sip->sip_to->a_tag)
-          call->local_tag_ = sip->sip_to->a_tag;
-        if (auto call = call_of(ua, nh); call && call->handler_) call->handler_->on_ack(*call, msg);
-        return;
-      }
+  static void dispatch(const NuaEvent& e) {
+    if (SubscriptionEvents::dispatch(e)) return;
+    switch (e.event) {
+      case nua_i_invite: return on_i_invite(e);
+      case nua_i_update: return on_i_update(e);
+      case nua_i_ack: return on_i_ack(e);
       case nua_i_info:
-      case nua_i_refer: {
-        Message msg = event_message(nua, saved);
-        auto call = call_of(ua, nh);
-        if (status >= 200) return;  // already answered by the stack
-        IncomingRequest req(nua, nh, std::move(saved), std::move(msg));
-        if (call && call->handler_) {
-          if (event == nua_i_info)
-            call->handler_->on_info(*call, std::move(req));
-          else
-            call->handler_->on_refer(*call, std::move(req));
-        } else if (!call) {  // INFO outside a dialog (REFER outside one is a SubscriptionEvent)
-          req.saved_->owns_handle = true;
-          ua.handler_.on_request(std::move(req));
-        }
-        return;
-      }
-      case nua_i_notify: {
-        Message msg = event_message(nua, saved);
-        if (auto call = call_of(ua, nh); call && call->handler_) call->handler_->on_notify(*call, msg);
-        return;
-      }
+      case nua_i_refer: return on_i_info_or_refer(e);
+      case nua_i_notify: return on_i_notify(e);
       case nua_i_message:
       case nua_i_options:
       case nua_i_method:
-      case nua_i_publish: {
-        if (status >= 200) return;  // already answered by the stack
-        Message msg = event_message(nua, saved);
-        IncomingRequest req(nua, nh, std::move(saved), std::move(msg));
-        if (auto call = call_of(ua, nh)) {  // in a dialog: the call's handler answers
-          if (call->handler_)
-            call->handler_->on_request(*call, std::move(req));
-          else
-            req.respond(405, "Method Not Allowed");
-          return;
-        }
-        req.saved_->owns_handle = true;
-        ua.handler_.on_request(std::move(req));
-        return;
-      }
-      case nua_r_invite: {
-        auto call = call_of(ua, nh);
-        if (!call) return;
-        if (authenticate(ua, nh, status, sip)) return;
-        Message msg = event_message(nua, saved);
-        if (status >= 200) call->answered_ = true;
-        if (status >= 200 && status < 300 && !call->auto_ack_) call->ack_due_ = true;
-        if (call->call_id_.empty() && sip && sip->sip_call_id && sip->sip_call_id->i_id)
-          call->call_id_ = sip->sip_call_id->i_id;
-        if (status >= 200 && status < 300 && sip && sip->sip_to && sip->sip_to->a_tag) {
-          call->remote_tag_ = sip->sip_to->a_tag;
-          if (sip->sip_from && sip->sip_from->a_tag) call->local_tag_ = sip->sip_from->a_tag;
-        }
-        if (call->handler_) call->handler_->on_invite_response(*call, status, msg);
-        return;
-      }
+      case nua_i_publish: return on_i_other_request(e);
+      case nua_r_invite: return on_r_invite(e);
       case nua_r_bye:
       case nua_r_info:
       case nua_r_refer:
       case nua_r_update:
-      case nua_r_notify: {
-        auto call = call_of(ua, nh);
-        if (!call || !call->handler_) return;
-        if (authenticate(ua, nh, status, sip)) return;
-        Message msg = event_message(nua, saved);
-        Method m = event == nua_r_bye ? Method::Bye : event == nua_r_info ? Method::Info
-                 : event == nua_r_refer ? Method::Refer : event == nua_r_update ? Method::Update : Method::Notify;
-        call->handler_->on_request_response(*call, m, status, msg);
-        return;
-      }
-      case nua_i_state: {
-        auto call = call_of(ua, nh);
-        if (!call) return;
-        int state = nua_callstate_init;
-        tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
-        if (state == nua_callstate_completed && call->incoming_) call->answered_ = true;
-        if (state == nua_callstate_ready) {
-          call->established_ = true;
-          if (call->bye_pending_) nua_bye(nh, TAG_END());
-        }
-        if (state == nua_callstate_terminated && !call->terminated_) {
-          call->terminated_ = true;
-          call->established_ = false;
-          if (call->handler_) call->handler_->on_terminated(*call, status, phrase_or(phrase, ""));
-          ua.forget(nh);
-        }
-        return;
-      }
+      case nua_r_notify: return on_r_dialog_request(e);
+      case nua_i_state: return on_i_state(e);
       case nua_r_register:
-      case nua_r_unregister: {
-        auto it = ua.registrations_.find(nh);
-        if (it == ua.registrations_.end()) return;
-        if (status < 200) return;
-        if (authenticate(ua, nh, status, sip)) return;
-        Registration* reg = it->second;
-        if (!reg) {  // the owner is gone: this was the un-REGISTER
-          if (event == nua_r_unregister || status >= 300) {
-            ua.registrations_.erase(it);
-            nua_handle_destroy(nh);
-          }
-          return;
-        }
-        reg->registered_ = event == nua_r_register && status < 300;
-        if (reg->handler_) reg->handler_->on_registration(status, phrase_or(phrase, ""));
-        return;
-      }
+      case nua_r_unregister: return on_r_register(e);
       case nua_r_options:
       case nua_r_message:
-      case nua_r_method: {
-        if (auto call = call_of(ua, nh); call && event != nua_r_message) {  // in a dialog: request() or ping()
-          if (!call->handler_ || authenticate(ua, nh, status, sip)) return;
-          Message msg = event_message(nua, saved);
-          if (event == nua_r_method)
-            call->handler_->on_method_response(*call, status, phrase_or(phrase, ""), msg);
-          else if (status >= 200)
-            call->handler_->on_request_response(*call, Method::Options, status, msg);
-          return;
-        }
-        auto it = ua.requests_.find(nh);
-        if (it == ua.requests_.end()) return;
-        if (status < 200) {
-          if (it->second->on_every_response) {
-            Message msg = event_message(nua, saved);
-            it->second->on_every_response(status, phrase_or(phrase, ""), msg);
-          }
-          return;
-        }
-        if (authenticate(ua, nh, status, sip)) return;
-        Message msg = event_message(nua, saved);
-        auto pending = std::move(it->second);
-        ua.requests_.erase(it);
-        nua_handle_destroy(nh);
-        if (pending->on_response) pending->on_response(status, msg);
-        if (pending->on_every_response) pending->on_every_response(status, phrase_or(phrase, ""), msg);
-        return;
-      }
-      case nua_r_shutdown:
-        if (status >= 200) ua.shut_down_ = true;
-        return;
-      case nua_i_error:
-        spdlog::warn("SIP stack error {} {}", status, phrase_or(phrase, ""));
-        return;
-      default:
-        return;
+      case nua_r_method: return on_r_other_request(e);
+      case nua_r_shutdown: return on_r_shutdown(e);
+      case nua_i_error: return on_i_error(e);
+      default: return;
     }
   }
+
+  // The event's message, kept alive in `saved` (for an IncomingRequest, or as long as the caller needs it).
+  static Message event_message(const NuaEvent& e, Saved& saved) {
+    saved = std::make_unique<IncomingRequest::Saved>();
+    nua_save_event(e.nua, saved->event);
+    nua_event_data_t const* data = nua_event_data(saved->event);
+    return data && data->e_msg ? Message::share(data->e_msg) : Message();
+  }
+
+  static std::shared_ptr<Call> call_of(const NuaEvent& e) {
+    auto it = e.ua.calls_.find(e.nh);
+    return it == e.ua.calls_.end() ? nullptr : it->second;
+  }
+
+  static bool authenticate(const NuaEvent& e) {
+    return answer_challenge(e.ua.options_.credentials, e.nh, e.status, e.sip);
+  }
+
+  static IncomingRequest incoming(const NuaEvent& e, Saved saved, Message msg) {
+    return IncomingRequest(e.nua, e.nh, std::move(saved), std::move(msg));
+  }
+
+  // ---- requests that arrive ----
+
+  // A new dialog (the application's on_incoming_call) or a re-INVITE in one.
+  static void on_i_invite(const NuaEvent& e) {
+    Saved saved;
+    Message msg = event_message(e, saved);
+    auto call = call_of(e);
+    if (!call) {
+      call = std::shared_ptr<Call>(new Call(e.ua, e.nh, true));
+      if (e.sip && e.sip->sip_call_id && e.sip->sip_call_id->i_id) call->call_id_ = e.sip->sip_call_id->i_id;
+      if (e.sip && e.sip->sip_from && e.sip->sip_from->a_tag) call->remote_tag_ = e.sip->sip_from->a_tag;
+      nua_handle_bind(e.nh, reinterpret_cast<nua_hmagic_t*>(call.get()));
+      e.ua.calls_[e.nh] = call;
+      e.ua.handler_.on_incoming_call(call, incoming(e, std::move(saved), std::move(msg)));
+    } else if (call->handler_) {
+      call->handler_->on_reinvite(*call, incoming(e, std::move(saved), std::move(msg)));
+    } else {
+      incoming(e, std::move(saved), std::move(msg)).respond(488, "Not Acceptable Here");
+    }
+  }
+
+  // UPDATE in a dialog: an offer, handled as a re-INVITE.
+  static void on_i_update(const NuaEvent& e) {
+    Saved saved;
+    Message msg = event_message(e, saved);
+    auto call = call_of(e);
+    if (call && call->handler_ && e.status < 200)
+      call->handler_->on_reinvite(*call, incoming(e, std::move(saved), std::move(msg)));
+  }
+
+  static void on_i_ack(const NuaEvent& e) {
+    Saved saved;
+    Message msg = event_message(e, saved);
+    auto call = call_of(e);
+    // The ACK's To tag is the tag we gave the dialog (nua_handle_local() has none).
+    if (call && call->local_tag_.empty() && e.sip && e.sip->sip_to && e.sip->sip_to->a_tag)
+      call->local_tag_ = e.sip->sip_to->a_tag;
+    if (call && call->handler_) call->handler_->on_ack(*call, msg);
+  }
+
+  // INFO or REFER in a dialog (the call's handler), or INFO outside one (the agent's).
+  static void on_i_info_or_refer(const NuaEvent& e) {
+    Saved saved;
+    Message msg = event_message(e, saved);
+    auto call = call_of(e);
+    if (e.status >= 200) return;  // already answered by the stack
+    IncomingRequest req = incoming(e, std::move(saved), std::move(msg));
+    if (call && call->handler_) {
+      if (e.event == nua_i_info)
+        call->handler_->on_info(*call, std::move(req));
+      else
+        call->handler_->on_refer(*call, std::move(req));
+    } else if (!call) {  // INFO outside a dialog (REFER outside one is a SubscriptionEvent)
+      req.saved_->owns_handle = true;
+      e.ua.handler_.on_request(std::move(req));
+    }
+  }
+
+  // A NOTIFY in an INVITE dialog (our REFER's progress); the stack answered it.
+  static void on_i_notify(const NuaEvent& e) {
+    Saved saved;
+    Message msg = event_message(e, saved);
+    if (auto call = call_of(e); call && call->handler_) call->handler_->on_notify(*call, msg);
+  }
+
+  // MESSAGE, OPTIONS, PUBLISH or another method: the call's handler in a dialog, else the agent's.
+  static void on_i_other_request(const NuaEvent& e) {
+    if (e.status >= 200) return;  // already answered by the stack
+    Saved saved;
+    Message msg = event_message(e, saved);
+    IncomingRequest req = incoming(e, std::move(saved), std::move(msg));
+    if (auto call = call_of(e)) {
+      if (call->handler_)
+        call->handler_->on_request(*call, std::move(req));
+      else
+        req.respond(405, "Method Not Allowed");
+      return;
+    }
+    req.saved_->owns_handle = true;
+    e.ua.handler_.on_request(std::move(req));
+  }
+
+  // ---- responses to what we sent ----
+
+  static void on_r_invite(const NuaEvent& e) {
+    auto call = call_of(e);
+    if (!call || authenticate(e)) return;
+    Saved saved;
+    Message msg = event_message(e, saved);
+    const int status = e.status;
+    sip_t const* sip = e.sip;
+    if (status >= 200) call->answered_ = true;
+    if (status >= 200 && status < 300 && !call->auto_ack_) call->ack_due_ = true;
+    if (call->call_id_.empty() && sip && sip->sip_call_id && sip->sip_call_id->i_id)
+      call->call_id_ = sip->sip_call_id->i_id;
+    if (status >= 200 && status < 300 && sip && sip->sip_to && sip->sip_to->a_tag) {
+      call->remote_tag_ = sip->sip_to->a_tag;
+      if (sip->sip_from && sip->sip_from->a_tag) call->local_tag_ = sip->sip_from->a_tag;
+    }
+    if (call->handler_) call->handler_->on_invite_response(*call, status, msg);
+  }
+
+  // The response to a BYE, INFO, REFER, UPDATE or NOTIFY we sent in a dialog.
+  static void on_r_dialog_request(const NuaEvent& e) {
+    auto call = call_of(e);
+    if (!call || !call->handler_ || authenticate(e)) return;
+    Saved saved;
+    Message msg = event_message(e, saved);
+    Method m = e.event == nua_r_bye      ? Method::Bye
+               : e.event == nua_r_info   ? Method::Info
+               : e.event == nua_r_refer  ? Method::Refer
+               : e.event == nua_r_update ? Method::Update
+                                         : Method::Notify;
+    call->handler_->on_request_response(*call, m, e.status, msg);
+  }
+
+  static void on_r_register(const NuaEvent& e) {
+    auto it = e.ua.registrations_.find(e.nh);
+    if (it == e.ua.registrations_.end() || e.status < 200 || authenticate(e)) return;
+    Registration* reg = it->second;
+    if (!reg) {  // the owner is gone: this was the un-REGISTER
+      if (e.event == nua_r_unregister || e.status >= 300) {
+        e.ua.registrations_.erase(it);
+        nua_handle_destroy(e.nh);
+      }
+      return;
+    }
+    reg->registered_ = e.event == nua_r_register && e.status < 300;
+    if (reg->handler_) reg->handler_->on_registration(e.status, phrase_or(e.phrase, ""));
+  }
+
+  // OPTIONS, MESSAGE or another method: in a dialog (Call::request(), ping()) or out of one (send_request()).
+  static void on_r_other_request(const NuaEvent& e) {
+    if (auto call = call_of(e); call && e.event != nua_r_message)
+      on_r_dialog_method(e, *call);
+    else
+      on_r_out_of_dialog(e);
+  }
+
+  static void on_r_dialog_method(const NuaEvent& e, Call& call) {
+    if (!call.handler_ || authenticate(e)) return;
+    Saved saved;
+    Message msg = event_message(e, saved);
+    if (e.event == nua_r_method)
+      call.handler_->on_method_response(call, e.status, phrase_or(e.phrase, ""), msg);
+    else if (e.status >= 200)
+      call.handler_->on_request_response(call, Method::Options, e.status, msg);
+  }
+
+  static void on_r_out_of_dialog(const NuaEvent& e) {
+    auto it = e.ua.requests_.find(e.nh);
+    if (it == e.ua.requests_.end()) return;
+    Saved saved;
+    if (e.status < 200) {
+      if (it->second->on_every_response) {
+        Message msg = event_message(e, saved);
+        it->second->on_every_response(e.status, phrase_or(e.phrase, ""), msg);
+      }
+      return;
+    }
+    if (authenticate(e)) return;
+    Message msg = event_message(e, saved);
+    auto pending = std::move(it->second);
+    e.ua.requests_.erase(it);
+    nua_handle_destroy(e.nh);
+    if (pending->on_response) pending->on_response(e.status, msg);
+    if (pending->on_every_response) pending->on_every_response(e.status, phrase_or(e.phrase, ""), msg);
+  }
+
+  // ---- the stack's own news ----
+
+  // A dialog's state changed: established, answered, or over (on_terminated, once).
+  static void on_i_state(const NuaEvent& e) {
+    auto call = call_of(e);
+    if (!call) return;
+    int state = nua_callstate_init;
+    tl_gets(e.tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+    if (state == nua_callstate_completed && call->incoming_) call->answered_ = true;
+    if (state == nua_callstate_ready) {
+      call->established_ = true;
+      if (call->bye_pending_) nua_bye(e.nh, TAG_END());
+    }
+    if (state == nua_callstate_terminated && !call->terminated_) {
+      call->terminated_ = true;
+      call->established_ = false;
+      if (call->handler_) call->handler_->on_terminated(*call, e.status, phrase_or(e.phrase, ""));
+      e.ua.forget(e.nh);
+    }
+  }
+
+  static void on_r_shutdown(const NuaEvent& e) {
+    if (e.status >= 200) e.ua.shut_down_ = true;
+  }
+
+  static void on_i_error(const NuaEvent& e) { spdlog::warn("SIP stack error {} {}", e.status, phrase_or(e.phrase, "")); }
 };
 
 UserAgent::UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler)
@@ -352,13 +362,16 @@ void UserAgent::forget(nua_handle_s* nh) {
 std::shared_ptr<Call> UserAgent::invite(const std::string& target, std::string_view sdp, CallHandler& handler,
                                         const CallOptions& options) {
   std::string from = options.from.empty() ? options_.identity : options.from;
-  std::string proxy = options.proxy.empty() ? options_.proxy : options.proxy;
+  // A proxy for this call alone goes in as a pre-loaded route (RFC 3261 section
+  // 8.1.2): Sofia 1.12.11's nua ignores NUTAG_PROXY on a handle and would look
+  // the target's host up instead.
+  std::string route = options.proxy.empty() ? std::string() : "<" + loose_route(options.proxy) + ">";
   // A bare URI in To would lose its parameters (sip:+1555@gw;user=phone) to the
   // header, and with them the Request-URI: keep it whole inside <>.
   std::string to = target.find('<') == std::string::npos ? "<" + target + ">" : target;
   nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
                                 NUTAG_AUTOACK(options.auto_ack ? 1 : 0),
-                                TAG_IF(!proxy.empty(), NUTAG_PROXY(proxy.c_str())), TAG_END());
+                                TAG_IF(!options_.proxy.empty(), NUTAG_PROXY(options_.proxy.c_str())), TAG_END());
   if (!nh) return nullptr;
   auto call = std::shared_ptr<Call>(new Call(*this, nh, false));
   call->handler_ = &handler;
@@ -374,7 +387,8 @@ std::shared_ptr<Call> UserAgent::invite(const std::string& target, std::string_v
     else
       others.push_back(h);
   std::string body(sdp), extra = header_block(others);
-  nua_invite(nh, SIPTAG_HEADER_STR(or_null(extra)), TAG_IF(!replaces.empty(), SIPTAG_REPLACES_STR(replaces.c_str())),
+  nua_invite(nh, TAG_IF(!route.empty(), SIPTAG_ROUTE_STR(route.c_str())), SIPTAG_HEADER_STR(or_null(extra)),
+             TAG_IF(!replaces.empty(), SIPTAG_REPLACES_STR(replaces.c_str())),
              TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
              TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
   return call;

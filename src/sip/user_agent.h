@@ -105,7 +105,7 @@ struct CallOptions {
   std::string from;       // our address for this call; default UserAgentOptions::identity
   std::vector<HeaderField> headers;  // extra headers on the INVITE (Replaces, Referred-By, ...)
   bool auto_ack = true;   // false: report the 2xx and let the caller send the ACK (RFC 3725 flow I)
-  std::string proxy;      // outbound proxy URI for this call; default UserAgentOptions::proxy
+  std::string proxy;      // a proxy this call's INVITE goes through (a pre-loaded Route), besides UserAgentOptions::proxy
 };
 
 // An INVITE dialog, in either direction.

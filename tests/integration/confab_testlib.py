@@ -31,13 +31,31 @@ def port_is_bound(port, proto="udp", host="127.0.0.1"):
         s.close()
 
 
-def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
+def wait_for(predicate, timeout=10.0, interval=0.05, what="condition", state=None):
+    """Polls `predicate` until it returns a true value, which is returned; after `timeout`
+    seconds fails the test naming `what` (and `state()`, the state seen then, if given).
+    Tests wait for a state with this instead of sleeping and then asserting it."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            break
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    seen = f"; state then: {state()!r}" if state else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}{seen}")
+
+
+def poll(fetch, until, timeout=10.0, interval=0.05):
+    """Calls `fetch()` until `until(value)` holds or `timeout` passes; returns the last value
+    without failing (for a finally block that must still stop the processes; assert after)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if until(value) or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
 
 
 class Proc:
@@ -380,6 +398,15 @@ class Phone(Proc):
     def epoch_ms(self):
         return int(self.wait_event("ready")["epoch_ms"])
 
+    def clock_ms(self):
+        """Now, on the recording's time axis (the axis of the events' t_ms)."""
+        return int(time.time() * 1000) - self.epoch_ms()
+
+    def record_until(self, t_ms, timeout=30):
+        """Waits until the recording reaches `t_ms` (so an analysis of it has its audio)."""
+        wait_for(lambda: self.clock_ms() >= t_ms or not self.alive(), timeout=timeout,
+                 what=f"{self.name}: recording to reach {t_ms} ms")
+
     def quit(self):
         if self.alive():
             try:
@@ -605,6 +632,11 @@ class Service(Proc):
         """Runs a `confab` client command against this service: (exit code, stdout, stderr)."""
         r = subprocess.run([CONFAB, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
         return r.returncode, r.stdout, r.stderr
+
+    def cli_proc(self, name, *args):
+        """Starts a `confab` client command against this service in the background: a Proc
+        (its stdout and stderr in <name>.log beside the service's log)."""
+        return Proc([CONFAB, *args], self.log_path.parent / f"{name}.log", env=self.env)
 
 
 # ---- shared by the conference and service tests ----

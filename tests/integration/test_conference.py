@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 import conference_info
-from confab_testlib import (Baresip, Conference, Mixer, Phone, Proxy, hears, longest_run, read_wav, sip_exchange,
-                            sip_request, start, stop_all, switch_gap_ms, tone_levels_db, tone_snr_db, wait_for)
+from confab_testlib import (Baresip, Conference, Mixer, Phone, Proxy, hears, longest_run, poll, read_wav,
+                            sip_exchange, sip_request, start, stop_all, switch_gap_ms, tone_levels_db, tone_snr_db,
+                            wait_for)
 
 SERVER = "127.0.0.1:5080"
 DOMAIN = "conf.example.com"
@@ -30,6 +31,24 @@ def wait_roster(phone, count, timeout=10):
     wait_for(lambda: roster_now(phone).get("count") == str(count), timeout=timeout,
              what=f"{phone.name}: roster of {count}")
     return roster_now(phone)
+
+
+def user_count(doc):
+    """user-count of a saved NOTIFY, or None while the phone is still writing it."""
+    try:
+        return conference_info.read(doc)[3]
+    except Exception:
+        return None
+
+
+def participants(conf):
+    """{conference: number of participants} from the admin API."""
+    return {k: len(v["participants"]) for k, v in conf.conferences().items()}
+
+
+def sipp_saw(tmp_path, scenario, text):
+    """Whether SIPp (run with -trace_msg in tmp_path) has sent or received `text` in `scenario`."""
+    return any(text in log.read_text(errors="replace") for log in Path(tmp_path).glob(f"*{scenario}_*_messages.log"))
 
 
 def test_three_join_through_proxy_hear_each_other_and_the_roster_follows(tmp_path):
@@ -72,8 +91,7 @@ def test_three_join_through_proxy_hear_each_other_and_the_roster_follows(tmp_pat
         if c:
             c.command("hangup")
         stop_all(a, b, watcher, c)
-        time.sleep(0.3)
-        left = conf.conferences()
+        left = poll(conf.conferences, lambda rooms: rooms == {})  # the last BYE ends the conference
         stop_all(conf, mixer, proxy)
     assert left == {}, f"the conference outlived its participants: {left}"
     hears(a.record, [650, 850], 450)
@@ -215,8 +233,9 @@ def test_replaces_moves_a_participant_between_conferences_without_gap(tmp_path):
         mover.wait_event("answered", call="c2")
         assert "sip:mover@example.com" not in wait_roster(w1, 1)["members"]
         assert "sip:mover@example.com" in wait_roster(w2, 2)["members"]
-        time.sleep(2)
-        assert {k: len(v["participants"]) for k, v in conf.conferences().items()} == {"room1": 1, "room2": 2}
+        wait_for(lambda: participants(conf) == {"room1": 1, "room2": 2}, what="the mover counted in room2, not room1",
+                 state=lambda: participants(conf))
+        mover.wait_event("terminated", call="c1")
         calls = [e for e in mover.events() if e.get("event") == "terminated"]
         assert [e["call"] for e in calls] == ["c1"], calls  # the replaced dialog ended, the new one lives
         # A Replaces naming no dialog here: 481 (RFC 3891).
@@ -315,7 +334,7 @@ def test_limits_and_hostile_input_leave_other_conferences_alone(tmp_path):
         # Bogus and hostile requests get clear answers.
         send_hostile_requests()
         assert conf.alive()
-        time.sleep(2)
+        time.sleep(2)  # room1's audio goes on being recorded: the window checked for gaps below
         hostile_to = time.time() * 1000 - a.epoch_ms()
         assert {k: len(v["participants"]) for k, v in conf.conferences().items()} == {"room1": 2, "room2": 1}
     finally:
@@ -344,8 +363,8 @@ def test_a_burst_of_joins_is_coalesced_into_few_notifies(tmp_path):
                           extra=["-m", "30", "-r", "200", "-l", "30", "-d", "3000", "-s", "burst"])
         procs.append(sipp)
         wait_for(lambda: len(conf.conferences()["burst"]["participants"]) == 31, timeout=10, what="31 participants")
-        time.sleep(0.5)
-        docs = notify_documents(notes)
+        docs = wait_for(lambda: (d := notify_documents(notes)) and user_count(d[-1]) == 31 and d, timeout=5,
+                        what="the NOTIFY of all 31 (coalesced)", state=lambda: len(notify_documents(notes)))
         endpoints = len(conference_info.validate(docs[-1]).findall(".//{%s}endpoint" % conference_info.NS))
         assert conference_info.read(docs[-1])[3] == 31
         sipp.p.wait(20)
@@ -407,11 +426,12 @@ def test_a_cancelled_join_cancels_the_mixer_leg(tmp_path):
         # A mixer that only rings, so the participant's INVITE is still pending when cancelled.
         from confab_testlib import start_sipp
         ringer = start(procs, start_sipp("uas_ring_cancelled_direct.xml", None, 5097, tmp_path, timeout=20,
-                                         extra=["-m", "1"]))
+                                         extra=["-m", "1", "-trace_msg"]))
         conf = start(procs, Conference(tmp_path, mixer="sip:127.0.0.1:5097"))
         a = start(procs, Phone(tmp_path, "a", 5172, "--dial", f"sip:slow@{SERVER}"))
         wait_for(lambda: "slow" in conf.conferences(), what="the pending join")
-        time.sleep(0.3)
+        wait_for(lambda: sipp_saw(tmp_path, "uas_ring_cancelled_direct", "SIP/2.0 180 Ringing"),
+                 what="the mixer leg ringing")
         a.send("hangup")
         assert a.wait_event("terminated")["status"] == "487"
         assert ringer.p.wait(15) == 0, ringer.output()
@@ -437,3 +457,40 @@ def test_a_vanished_participant_is_ended_by_the_mixers_rtp_timeout(tmp_path):
         b.p.send_signal(signal.SIGCONT)
     finally:
         stop_all(*reversed(procs))
+
+
+def test_refer_reaches_a_user_registered_at_the_outbound_proxy(tmp_path):
+    """--outbound-proxy: an RFC 4579 REFER adding sip:bob@example.com, a user
+    registered at the proxy (the server alone would look example.com up in DNS and
+    fail), reaches bob through the proxy, and bob hears the conference."""
+    procs = []
+    try:
+        start(procs, Proxy(tmp_path, extra=["--domain", "example.com"]))
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path, extra=["--outbound-proxy", "sip:127.0.0.1:5060"]))
+        bob = start(procs, Phone(tmp_path, "bob", 5174, "--register", "sip:bob@example.com", "--proxy",
+                                 "sip:127.0.0.1:5060", "--auto-answer", "--tone", "650", "--volume", "0.2"))
+        bob.wait_event("registration", status=200)
+        a = start(procs, Phone(tmp_path, "a", 5172, "--tone", "450", "--volume", "0.2", "--dial", f"sip:club@{SERVER}"))
+        a.wait_event("answered")
+        # Out of dialog, from anyone: Refer-To a user of the proxy's domain adds that user.
+        refer = ("REFER sip:club@127.0.0.1:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5191;branch=z9hG4bKop1\r\n"
+                 "From: <sip:admin@127.0.0.1:5191>;tag=o1\r\nTo: <sip:club@127.0.0.1:5080>\r\nCall-ID: refer-proxy-1\r\n"
+                 "CSeq: 1 REFER\r\nContact: <sip:admin@127.0.0.1:5191>\r\nMax-Forwards: 70\r\n"
+                 "Refer-To: <sip:bob@example.com>\r\nContent-Length: 0\r\n\r\n")
+        reply = sip_request(refer.encode(), 5080, local_port=5191)
+        assert reply and reply.startswith("SIP/2.0 202"), reply
+        assert bob.wait_event("incoming")["from"].startswith("sip:club@"), bob.events_named("incoming")
+        bob.wait_event("media")
+
+        def bob_joined():
+            people = conf.conferences().get("club", {}).get("participants", [])
+            return sorted(p["joining"] for p in people if p["connected"]) == ["dialed-in", "dialed-out"]
+        wait_for(bob_joined, what="bob connected in the conference")
+        time.sleep(4)
+    finally:
+        stop_all(*reversed(procs))
+    assert "dialling out to sip:bob@example.com for sip:admin@127.0.0.1:5191 (through sip:127.0.0.1:5060)" \
+        in conf.output(), conf.output()[-3000:]
+    joined = int(bob.wait_event("media")["t_ms"]) / 1000  # on bob's recording's axis
+    hears(bob.record, [450], 650, skip=joined + 0.5, keep=2.5)

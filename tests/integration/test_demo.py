@@ -6,7 +6,6 @@ with roster events, and the desk phone hears the demo room, then only the lobby.
 import re
 import signal
 import subprocess
-import time
 
 from confab_testlib import CONFAB, wait_for
 
@@ -43,6 +42,7 @@ def test_demo_runs_and_each_phone_hears_the_others(tmp_path):
     assert before == {"440": "yes", "660": "yes", "880": "yes", "1100": "no"}, desk[0]
     assert after == {"440": "no", "660": "no", "880": "no", "1100": "yes"}, desk[1]
     assert "device chooser page: http://127.0.0.1:5066/?key=" in text
-    time.sleep(0.5)
-    leftovers = subprocess.run(["pgrep", "-f", f"confab phone.*{tmp_path}"], capture_output=True, text=True)
-    assert leftovers.stdout.strip() == "", "demo phones left running"
+    leftovers = lambda: subprocess.run(["pgrep", "-f", f"confab phone.*{tmp_path}"], capture_output=True,
+                                       text=True).stdout.strip()
+    wait_for(lambda: leftovers() == "", timeout=5, what="the demo phones to exit (demo phones left running)",
+             state=leftovers)

@@ -58,7 +58,6 @@ def test_four_participants_phones_and_baresip(tmp_path):
             ua.command("hangup")
         for p in phones:
             p.quit()
-        time.sleep(0.5)
         wait_for(lambda: mixer.mixes() == [], timeout=10, what="the mix to end with its last leg")
     finally:
         for ua in uas:
@@ -84,7 +83,9 @@ def test_mixed_codecs_share_one_mix(tmp_path):
         for p, (codec, _, _) in zip(phones, specs):
             media = p.wait_event("media")
             assert media["codec"].lower() == codec, media
-        time.sleep(5)
+        codecs = lambda: sorted(l["codec"].lower() for m in mixer.mixes() for l in m["legs"])
+        wait_for(lambda: codecs() == sorted(c for c, _, _ in specs), what="the four legs in the mix", state=codecs)
+        time.sleep(5)  # audio for check_hears; the mix must still be the same after it
         mix = mixer.mixes()[0]
         assert sorted(l["codec"].lower() for l in mix["legs"]) == sorted(c for c, _, _ in specs)
         assert mix["rate"] == 48000  # opus makes it a fullband mix
@@ -143,14 +144,15 @@ def test_move_between_mixes_without_gap(tmp_path):
         mover.send(f'info {CONTROL} {{"action":"move","mix":"two"}}')
         sent = int(mover.wait_event("info-sent")["t_ms"])
         assert mover.wait_event("info-response")["status"] == "200"
-        time.sleep(2)
-        mixes = {m["mix"]: len(m["legs"]) for m in mixer.mixes()}
-        assert mixes == {"one": 1, "two": 3}, mixes
+        legs_per_mix = lambda: {m["mix"]: len(m["legs"]) for m in mixer.mixes()}
+        wait_for(lambda: legs_per_mix() == {"one": 1, "two": 3}, what="the mover's leg in mix two",
+                 state=legs_per_mix)
         # Bad control bodies are refused, the call stays.
         mover.send(f'info {CONTROL} {{"action":"fly"}}')
         assert mover.wait_event("info-response", status=400)
         mover.send('info text/plain move')
         assert mover.wait_event("info-response", status=415)
+        mover.record_until(sent + 2000)  # the analysis below reads 1.2 s of the new mix
     finally:
         for p in phones:
             p.quit()
@@ -238,22 +240,28 @@ def test_rtp_garbage_is_dropped_and_silent_legs_time_out(tmp_path):
                          b"\x80\x00\x00\x01" + b"\x00" * 8 + b"\x01" * 160):  # wrong SSRC burst
                 for _ in range(20):
                     sip_exchange(blob, leg["local_port"], timeout=0.001)
-        time.sleep(1.5)
+        bad_packets = lambda: sum(l["bad_packets"] for l in mixer.mixes()[0]["legs"])
+        wait_for(lambda: not mixer.alive() or bad_packets() >= 80, what="the garbage counted as bad packets",
+                 state=bad_packets)
         assert mixer.alive()
-        bad = sum(l["bad_packets"] for l in mixer.mixes()[0]["legs"])
+        bad = bad_packets()
         assert bad >= 80, f"garbage not counted as bad packets: {bad}"
+        after_garbage = {p.name: p.clock_ms() for p in phones}
         # A SIPp call that never sends RTP is hung up by the mixer (BYE) after 2 s.
         rc, log = run_sipp("uac_silent_expect_bye.xml", MIXER, 5094, tmp_path, timeout=20,
                            extra=["-m", "1", "-key", "ruri", "sip:g@" + MIXER])
         assert rc == 0, log
         assert len(mixer.mixes()[0]["legs"]) == 2  # the phones are still there
+        before_quit = {p.name: p.clock_ms() for p in phones}
     finally:
         for p in phones:
             p.quit()
         mixer.stop()
     for p, own, other in ((phones[0], 600, 1000), (phones[1], 1000, 600)):
         x, rate = read_wav(p.record)
-        tail = x[-2 * rate:]  # after the garbage
+        # After the garbage, before the quit (the second phone records the first one's quit: silence).
+        tail = x[(after_garbage[p.name] + 200) * rate // 1000:before_quit[p.name] * rate // 1000]
+        assert len(tail) > rate, f"{p.name}: {len(tail) / rate:.1f} s after the garbage"
         assert np.median(tone_levels_db(tail, rate, [other], window_ms=100)[other]) > -30
 
 
@@ -269,14 +277,15 @@ def test_hold_and_resume_with_direction_attributes(tmp_path):
         time.sleep(1.5)
         a.send("hold")
         held = a.wait_event("media", direction="inactive")
-        time.sleep(2)
-        leg = next(l for l in mixer.mixes()[0]["legs"] if not l["send"])
+        leg = wait_for(lambda: next((l for l in mixer.mixes()[0]["legs"] if not l["send"]), None),
+                       what="the held leg not sent to", state=lambda: mixer.mixes()[0]["legs"])
         assert not leg["receive"]
+        a.record_until(int(held["t_ms"]) + 2000)  # b records 2 s of a on hold
         a.send("unhold")
         sendrecv = lambda: [e for e in a.events() if e.get("event") == "media" and e.get("direction") == "sendrecv"]
         wait_for(lambda: len(sendrecv()) >= 2, what="the resumed media")
         resumed = sendrecv()[-1]
-        time.sleep(2)
+        a.record_until(int(resumed["t_ms"]) + 2000)  # b records 2 s of a resumed
     finally:
         for p in phones:
             p.quit()

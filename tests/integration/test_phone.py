@@ -8,7 +8,8 @@ import wave
 
 import numpy as np
 
-from confab_testlib import CONFAB, Mixer, Phone, Proxy, hears, read_wav, run_sipp, tone_levels_db, wait_for
+from confab_testlib import (CONFAB, Mixer, Phone, Proxy, hears, read_wav, run_sipp, stop_all, tone_levels_db,
+                            wait_for)
 
 
 def test_offerless_invite_is_answered_with_an_offer(tmp_path):
@@ -133,3 +134,62 @@ def test_sound_card_missing_is_a_clear_error(tmp_path):
     r = subprocess.run([CONFAB, "phone", "--listen", "127.0.0.1:5172", "--sound-card"], capture_output=True, text=True,
                        env=dict(os.environ, HOME=str(tmp_path)), timeout=20)
     assert r.returncode != 0 and "sound card:" in r.stderr, (r.returncode, r.stderr[-2000:])
+
+
+def udp_sockets_of(pid):
+    """Local addresses (host, port) of the UDP sockets process `pid` holds, from `ss -uanp`."""
+    out = subprocess.run(["ss", "-uanpH"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        if f"pid={pid}," not in line:
+            continue
+        host, _, port = line.split()[3].rpartition(":")
+        found.append((host.strip("[]"), int(port)))
+    return found
+
+
+def test_rtp_follows_the_listen_address(tmp_path):
+    """RTP is bound on the host of --listen and the SDP names it (it was 127.0.0.1
+    whatever --listen said); --rtp-address moves it, --sdp-address only what the SDP says."""
+    callee = caller = None
+    try:
+        callee = Phone(tmp_path, "callee", 5172, "--auto-answer", "--tone", "500", "--volume", "0.2",
+                       host="127.0.0.2", rtp="30720-30759")
+        caller = Phone(tmp_path, "caller", 5174, "--tone", "900", "--volume", "0.2",
+                       "--dial", "sip:callee@127.0.0.2:5172")
+        caller.wait_event("answered")
+        # The caller sends where the callee's SDP answer (its c= line) says.
+        remote = caller.wait_event("media")["remote"]
+        assert remote.startswith("127.0.0.2:"), remote
+        rtp_port = int(remote.rpartition(":")[2])
+        assert 30720 <= rtp_port <= 30759, remote
+        sockets = udp_sockets_of(callee.p.pid)
+        assert ("127.0.0.2", rtp_port) in sockets, sockets
+        assert all(host == "127.0.0.2" for host, _ in sockets), sockets
+        # A malformed %-escape in a dialled URI's headers is a clear error, not a crash.
+        caller.send("dial sip:callee@127.0.0.2:5172?Replaces=%zz")
+        assert "malformed" in caller.wait_event("error")["reason"]
+        time.sleep(4)
+        assert caller.alive() and callee.alive()
+    finally:
+        stop_all(caller, callee)
+    hears(callee.record, [900], 500)
+    hears(caller.record, [500], 900)
+
+
+def test_rtp_address_moves_rtp_and_sdp_address_what_the_sdp_names(tmp_path):
+    callee = caller = None
+    try:
+        callee = Phone(tmp_path, "callee", 5172, "--auto-answer", "--rtp-address", "127.0.0.3",
+                       "--sdp-address", "127.0.0.4", host="127.0.0.2", rtp="30720-30759")
+        caller = Phone(tmp_path, "caller", 5174, "--dial", "sip:callee@127.0.0.2:5172")
+        remote = caller.wait_event("media")["remote"]
+        assert remote.startswith("127.0.0.4:"), remote  # the SDP names --sdp-address ...
+        sockets = udp_sockets_of(callee.p.pid)
+        assert ("127.0.0.3", int(remote.rpartition(":")[2])) in sockets, sockets  # ... RTP is on --rtp-address
+        assert ("127.0.0.2", 5172) in sockets, sockets  # and SIP on --listen
+    finally:
+        stop_all(caller, callee)
+    # A wildcard address can be bound, but not named in SDP.
+    r = subprocess.run([CONFAB, "phone", "--listen", "0.0.0.0:5172"], capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "--sdp-address" in r.stderr, (r.returncode, r.stderr[-2000:])

@@ -150,7 +150,7 @@ def same_device_join(tmp_path, room2, how):
         assert r.get("status") == "ok" and r.get("how") == how, r.attrib
         w.wait_members(room2, {"sip:r2@example.com", me})  # the new roster gains us ...
         assert me not in roster_members(w.seen, f"sip:room1@{CONF}")  # ... the old one lost us
-        time.sleep(2)
+        time.sleep(2)  # a window for a wrong BYE or re-INVITE to reach the device (and audio of the new room)
         # The device never received a BYE: one call, still up.
         assert not [e for e in dev.events() if e.get("event") == "terminated"], dev.events()
         if how == "replaces":  # nor a re-INVITE: its media never changed
@@ -200,8 +200,11 @@ def test_multi_invite_into_the_current_and_into_an_ad_hoc_conference(tmp_path):
         # And into an existing conference joined first.
         assert c.call("<Hangup/>").get("status") == "ok"
         assert c.call(f'<Join id="sip:room1@{CONF}"/>').get("status") == "ok"
+        ended = len(carol.events_named("terminated"))
         carol.send("hangup")
-        time.sleep(0.5)
+        wait_for(lambda: len(carol.events_named("terminated")) > ended, what="carol out of the ad-hoc conference")
+        wait_for(lambda: len(conf.conferences()[room]["participants"]) == 1, what="only dan left in the ad-hoc one",
+                 state=lambda: conf.conferences().get(room))
         r = c.call('<Invite><Add id="sip:carol@127.0.0.1:5174"/></Invite>')
         assert r.get("status") == "ok" and r.get("conference") == f"sip:room1@{CONF}", r.attrib
         wait_for(lambda: len(conf.conferences()["room1"]["participants"]) == 3, what="carol in room1")
@@ -300,7 +303,7 @@ def test_api_security_and_hostile_input_leave_other_clients_unaffected(tmp_path)
 def test_a_device_that_dies_mid_call_ends_the_call_with_events(tmp_path):
     procs = []
     try:
-        start(procs, Mixer(tmp_path, extra=["--rtp-timeout", "2"]))
+        mixer = start(procs, Mixer(tmp_path, extra=["--rtp-timeout", "2"]))
         start(procs, Conference(tmp_path))
         start(procs, Phone(tmp_path, "a", 5172, "--tone", "500", "--dial", f"sip:room1@{CONF}"))
         dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "900"))
@@ -308,7 +311,9 @@ def test_a_device_that_dies_mid_call_ends_the_call_with_events(tmp_path):
         w = Watcher(svc)
         c = svc.client()
         call = c.call(f'<Join id="sip:room1@{CONF}"/>').get("call")
-        time.sleep(1)
+        # The device's media flows (the mixer gets RTP on both legs of room1), then it dies.
+        receiving = lambda: [l["packets_received"] > 0 for m in mixer.mixes() for l in m["legs"]]
+        wait_for(lambda: receiving() == [True, True], what="RTP from a and from the device", state=receiving)
         os.killpg(dev.p.pid, signal.SIGKILL)
         wait_for(lambda: "ended" in w.states(call), timeout=20, what="the call ends once the device's media stops")
         assert c.call("<Calls/>").get("count") == "0"
@@ -501,3 +506,112 @@ def test_an_incoming_call_waits_for_the_users_pick_on_the_chooser(tmp_path):
         stop_all(*reversed(procs))
     hears(laptop.record, [500], 1300)
     hears(bob.record, [1300], 500)
+
+
+def interrupt(proc, sig=signal.SIGINT, within=2.0):
+    """Sends `sig` to a client command that is waiting; its exit status, or None if it
+    was still running `within` seconds later."""
+    assert proc.alive(), f"{proc.args[1:]} ended before the signal:\n{proc.output()}"
+    proc.p.send_signal(sig)
+    try:
+        return proc.p.wait(within)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def test_ctrl_c_ends_confab_events_at_once(tmp_path):
+    """`confab events` prints events until interrupted: SIGINT (Ctrl-C) ends it within 2 s
+    with status 130, SIGTERM with 143, and nothing but what it printed before (no trace)."""
+    procs = []
+    try:
+        svc = start(procs, Service(tmp_path))
+        for sig, status in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+            events = start(procs, svc.cli_proc(f"events-{sig.name}", "events"))
+            wait_for(lambda: 'status="ok"' in events.output() or not events.alive(),
+                     what="confab events to print the result of its Subscribe")
+            rc = interrupt(events, sig)
+            assert rc == status, f"{sig.name}: exit status {rc} (None: still running 2 s later)\n{events.output()}"
+            lines = events.output().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("<Result "), events.output()
+        assert svc.client().call("<Calls/>").get("status") == "ok"  # the service goes on
+    finally:
+        stop_all(*reversed(procs))
+
+
+def test_ctrl_c_ends_a_client_command_waiting_for_its_result(tmp_path):
+    """`confab join` waiting for a device that rings on, `confab external-join` waiting for
+    the user's pick on the chooser: SIGINT ends each within 2 s with status 130."""
+    procs = []
+    try:
+        dev = start(procs, Phone(tmp_path, "dev", 5176))  # rings until told to answer: never, here
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        join = start(procs, svc.cli_proc("join", "join", f"sip:room1@{CONF}"))
+        dev.wait_event("incoming")
+        rc = interrupt(join)
+        assert rc == 130, f"join: exit status {rc} (None: still running 2 s later)\n{join.output()}"
+        assert join.output() == "", join.output()  # no result came, and no trace
+        chooser = svc.client()
+        assert chooser.call('<Subscribe events="choices"/>').get("status") == "ok"
+        pick = start(procs, svc.cli_proc("external-join", "external-join", f"sip:room2@{CONF}"))
+        wait_for(lambda: any(m.tag == "ChoiceRequest" for m in chooser.events()) or not pick.alive(),
+                 what="the ExternalJoin asking the chooser for a device")
+        rc = interrupt(pick)
+        assert rc == 130, f"external-join: exit status {rc} (None: still running 2 s later)\n{pick.output()}"
+        assert pick.output() == "", pick.output()
+        assert svc.client().call("<Calls/>").get("status") == "ok"  # the service goes on
+        assert svc.alive()
+    finally:
+        stop_all(*reversed(procs))
+
+
+def test_invite_reports_how_each_invitation_ended(tmp_path):
+    """An Invite's result waits for the conference's report on each invitation (the REFER's
+    final NOTIFY): a user the conference cannot reach makes it an error, not "sent"."""
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        start(procs, Conference(tmp_path))
+        start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer"))
+        carol = start(procs, Phone(tmp_path, "carol", 5174, "--auto-answer"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], default_device="desk"))
+        c = svc.client()
+        assert c.call(f'<Join id="sip:room1@{CONF}"/>').get("status") == "ok"
+        r = c.call('<Invite><Add id="sip:carol@127.0.0.1:5174"/><Add id="sip:bob@example.com"/></Invite>', timeout=70)
+        assert r.get("status") == "error" and r.get("code") == "502", r.attrib
+        added = {a.get("id"): a.attrib for a in r.findall("Added")}
+        assert added["sip:carol@127.0.0.1:5174"]["code"] == "200", added
+        assert int(added["sip:bob@example.com"]["code"]) >= 400, added  # the conference's INVITE failed
+        carol.wait_event("media")
+        rc, out, err = svc.cli("invite", "sip:dan@example.com", timeout=80)
+        assert rc == 1 and "502" in err and 'id="sip:dan@example.com"' in out, (rc, out, err)
+    finally:
+        stop_all(*reversed(procs))
+
+
+def test_one_device_is_the_default_and_the_service_cleans_up_when_it_stops(tmp_path):
+    """With one device and no default_device, that device rings for incoming calls (once
+    480). The service says where its TCP API really listens, says that it stopped, and
+    leaves no token or chooser address behind."""
+    procs = []
+    try:
+        dev = start(procs, Phone(tmp_path, "dev", 5176, "--auto-answer", "--tone", "900"))
+        svc = start(procs, Service(tmp_path, devices=["desk=sip:dev@127.0.0.1:5176"], api_tcp="127.0.0.2:5165",
+                                   web_api="127.0.0.1:5166"))
+        token, chooser = svc.runtime / "confab" / "token", svc.runtime / "confab" / "chooser-url"
+        assert token.exists() and chooser.exists()
+        assert "tcp 127.0.0.2:5165" in svc.output() and "default device desk (the only one" in svc.output()
+        bob = start(procs, Phone(tmp_path, "bob", 5172, "--tone", "500", "--from", "sip:bob@127.0.0.1:5172",
+                                 "--dial", "sip:alice@127.0.0.1:5062"))
+        assert dev.wait_event("incoming")["from"] == "sip:bob@127.0.0.1:5172"
+        bob.wait_event("media")
+        svc.stop()
+        procs.remove(svc)
+        assert "stopped (1 call ended)" in svc.output(), svc.output()
+        assert not token.exists() and not chooser.exists()
+        bob.wait_event("terminated")
+    finally:
+        stop_all(*reversed(procs))
+    # A bad address is a clear error at start, not a random port.
+    r = subprocess.run([CONFAB, "service", "--api-tcp", "127.0.0.1:x", "--api-socket", str(tmp_path / "s.sock")],
+                       capture_output=True, text=True, timeout=10, env=dict(os.environ, XDG_RUNTIME_DIR=str(tmp_path)))
+    assert r.returncode == 1 and "api_tcp must be HOST:PORT" in r.stderr, r.stderr

@@ -133,8 +133,9 @@ def test_external_join_uses_the_default_device_or_says_why_not(tmp_path, room):
     assert c.call("<Hangup/>").get("status") == "ok"
     svc.stop()
     procs.remove(svc)
-    # No default device and no way to ask: a clear error.
-    bare = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176"], name="bare"))
+    # Two devices, no default device and no way to ask: a clear error. (With one device, it is the default.)
+    bare = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176", "spare=sip:spare@127.0.0.1:5178"],
+                                name="bare"))
     r = bare.client().call(f'<ExternalJoin id="sip:room1@{CONF}"/>')
     assert r.get("code") == "409" and "chooser" in r.get("reason"), r.attrib
     rc, out, err = bare.cli("open", "mailto:someone@example.com")
