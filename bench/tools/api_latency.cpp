@@ -23,24 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "loopback_udp.h"
 #include "api/api_client.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int udp_socket(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    std::perror("bind");
-    std::exit(1);
-  }
-  return fd;
-}
 
 // The header lines a response copies from the request (RFC 3261 8.2.6.2).
 std::string busy_response(const std::string& request) {
@@ -99,7 +87,7 @@ int main(int argc, char** argv) {
   app.add_option("--count", count, "requests");
   CLI11_PARSE(app, argc, argv);
 
-  int fd = udp_socket(device_port);
+  int fd = confab::bench::loopback_udp_socket(device_port);
   std::string device = "sip:dev@127.0.0.1:" + std::to_string(device_port);
   std::vector<double> us;
   int timeouts = 0;

@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "loopback_udp.h"
 #include "media/audio.h"
 #include "media/codec.h"
 #include "media/rtp.h"
@@ -43,21 +44,6 @@ uint64_t now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-int udp_socket(uint16_t port, int buffer) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    perror("bind");
-    exit(1);
-  }
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer);
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buffer, sizeof buffer);
-  return fd;
 }
 
 struct Target {
@@ -270,7 +256,7 @@ int run_mixer(const std::string& mixer, uint16_t http_port, int legs, int mix_si
               << " failed)\n";
     return 2;
   }
-  int tx = udp_socket(0, 4 << 20), rx = udp_socket(rx_port, 32 << 20);
+  int tx = bench::loopback_udp_socket(0, 4 << 20), rx = bench::loopback_udp_socket(rx_port, 32 << 20);
   loop.run_for(500ms);
   auto payload = tone_payload(codec);
   uint32_t step = static_cast<uint32_t>(media::frame_samples(media::describe(codec).rtp_clock));
@@ -296,7 +282,7 @@ int run_reflector(uint16_t base, int legs) {
   int ep = epoll_create1(0);
   std::vector<int> fds;
   for (int i = 0; i < legs; ++i) {
-    int fd = udp_socket(static_cast<uint16_t>(base + i), 256 << 10);
+    int fd = bench::loopback_udp_socket(static_cast<uint16_t>(base + i), 256 << 10);
     int nonblocking = 1;
     ioctl(fd, FIONBIO, &nonblocking);
     epoll_event ev{};
@@ -331,7 +317,7 @@ int run_reflected(uint16_t base, int legs, double seconds, uint16_t rx_port) {
     targets[i].addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   }
   // The reflector answers to the sender's address: send from the receive socket.
-  int rx = udp_socket(rx_port, 32 << 20);
+  int rx = bench::loopback_udp_socket(rx_port, 32 << 20);
   auto payload = tone_payload(media::Codec::Pcmu);
   auto [sent, received] = drive(rx, rx, targets, payload, 0, 160, seconds);
   uint64_t drops = (sent > received.packets ? sent - received.packets : 0);

@@ -26,6 +26,7 @@ void add_demo_command(CLI::App& app, const GlobalOptions& global, Runner& runner
 void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_game_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_desktop_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 // join, external-join, same-device-join, invite, hangup, calls, devices, events, api, approve, chooser, open

@@ -21,6 +21,8 @@
 #include "base/log.h"
 #include "cli/commands.h"
 #include "conference/conference_server.h"
+#include "game/game_server.h"
+#include "game/server_voice.h"
 #include "media/wav.h"
 #include "mixer/mixer_server.h"
 #include "api/api_client.h"
@@ -287,7 +289,27 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
   auto moved = client.call(api::ApiMessage("SameDeviceJoin").set("id", lobby), std::chrono::seconds(10));
   std::cout << "    -> " << (moved ? api::to_xml(*moved) : "no answer") << "\n";
   print_events(client, std::chrono::milliseconds(3000));
+  // The game: a world of four quadrants whose zones are conferences, with three bots wandering it.
+  std::vector<ChildPhone> bots = {spawn_phone("red", 1700, 5186, "", via, dir, PhoneRole::Answer),
+                                  spawn_phone("green", 1900, 5188, "", via, dir, PhoneRole::Answer),
+                                  spawn_phone("blue", 2100, 5190, "", via, dir, PhoneRole::Answer)};
+  for (auto& b : bots) wait_for_line(dir / (b.name + ".log"), "event=ready ", std::chrono::seconds(10));
+  game::GameOptions go;
+  go.conference_host = conference_addr;
+  go.admin_url = "http://127.0.0.1:" + std::to_string(cc.admin_port);
+  for (auto& [b, port] : {std::pair{&bots[0], 5186}, {&bots[1], 5188}, {&bots[2], 5190}})
+    go.bots.emplace_back(b->name, "sip:" + b->name + "@127.0.0.1:" + std::to_string(port));
+  game::World world = game::default_world(conference_addr);
+  PartThread<game::GameServer> game_server([&](sip::EventLoop& loop) {
+    auto g = std::make_unique<game::GameServer>(loop, world, go, game::server_voice());
+    for (auto& [name, sip] : go.bots) g->add_bot(name, sip);
+    return g;
+  });
   std::cout << "  desk hears:" << hearing(desk, all) << "\n\n"
+            << "Game server: http://" << go.listen.str() << "/  (a world of four quadrants, each a conference;\n"
+            << "  bots red 1700 Hz, green 1900 Hz and blue 2100 Hz wander it). Join with a name and the SIP\n"
+            << "  address of a phone (e.g. confab phone --listen 127.0.0.1:5192 --auto-answer --sound-card), walk\n"
+            << "  with the arrow keys: you hear the players of your quadrant, and the next one near its line.\n\n"
             << "  API: " << socket << " (XML), tcp 127.0.0.1:5065 (token in " << service::runtime_dir()
             << "/token), WebSocket ws://127.0.0.1:5066/api (JSON)\n"
             << "  device chooser page: " << chooser << "\n"
@@ -306,6 +328,7 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
             << std::endl;
 
   stopped.wait();
+  for (auto& b : bots) phones.push_back(std::move(b));
   phones.push_back(std::move(watcher));
   phones.push_back(std::move(desk));
   phones.push_back(std::move(laptop));

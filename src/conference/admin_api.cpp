@@ -34,6 +34,23 @@ std::optional<boost::json::object> json_body(const Request& req) {
   return value.as_object();
 }
 
+// POST /participants/<pid>/listen {"conference": "room2", "db": -12}; "db": null stops.
+Response listen(ConferenceServer& server, sip::EventLoop& loop, const std::string& pid,
+                const boost::json::object& body) {
+  const auto* conference = body.if_contains("conference");
+  const auto* db = body.if_contains("db");
+  if (!conference || !conference->is_string())
+    return Response::error(400, "listen needs \"conference\": a conference id");
+  if (!db || !(db->is_number() || db->is_null()))
+    return Response::error(400, "listen needs \"db\": a gain in dB (-60 to +12), or null to stop listening");
+  std::string id(conference->as_string());
+  std::optional<double> gain;
+  if (db->is_number()) gain = db->to_number<double>();
+  return http::call_on_async(loop, [&server, pid, id, gain](http::Reply reply) {
+    server.listen_participant(pid, id, gain, [reply](int s, const std::string& r) { reply(status_response(s, r)); });
+  });
+}
+
 }  // namespace
 
 std::unique_ptr<http::Server> start_admin_api(ConferenceServer& server) {
@@ -76,7 +93,8 @@ std::unique_ptr<http::Server> start_admin_api(ConferenceServer& server) {
         server.mute_participant(pid, m, [reply](int s, const std::string& r) { reply(status_response(s, r)); });
       });
     }
-    return Response::error(404, "unknown action (move, mute)");
+    if (action == "listen") return listen(server, loop, pid, *body);
+    return Response::error(404, "unknown action (move, mute, listen)");
   });
   http->route("DELETE", "/participants/", [&server, &loop](const Request& req) {
     auto [pid, action] = participant_path(req.path);

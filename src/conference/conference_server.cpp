@@ -9,6 +9,7 @@
 #include "conference/admin_api.h"
 #include "conference_events/conference_info.h"
 #include "http/http_server.h"
+#include "mixer/mix_engine.h"  // the mixer's gain range
 #include "sip/uri.h"
 
 namespace confab::conference {
@@ -215,7 +216,7 @@ void ConferenceServer::join_replacing(Participant& p, const std::shared_ptr<sip:
 
 void ConferenceServer::move_between_rooms(Participant& p, const std::string& to, Reply done) {
   std::string pid = p.id(), from = p.conference();
-  p.move_to(to, [this, pid, from, to, done = std::move(done)](bool ok, int status) {
+  p.move_to(to, [this, pid, from, to, done = std::move(done)](bool ok, int status, const std::string&) {
     Participant* moved = participant(pid);
     if (!moved) return;
     if (!ok) {
@@ -286,9 +287,10 @@ void ConferenceServer::on_refer(const std::shared_ptr<sip::Notifier>& refer) {
 
 void ConferenceServer::on_refer(Participant& p, sip::IncomingRequest request) {
   std::string pid = p.id();
-  auto progress = [this, pid](int status, const std::string& reason, bool final) {
+  uint32_t refer_cseq = request.message().cseq();
+  auto progress = [this, pid, refer_cseq](int status, const std::string& reason, bool final) {
     Participant* referrer = participant(pid);
-    if (referrer && referrer->caller()) referrer->caller()->notify_refer(status, reason, final);
+    if (referrer && referrer->caller()) referrer->caller()->notify_refer(refer_cseq, status, reason, final);
   };
   ReferOutcome outcome = handle_refer(p.conference(), request.message(), progress);
   request.respond(outcome.status, outcome.reason);
@@ -302,13 +304,13 @@ ConferenceServer::ReferOutcome ConferenceServer::handle_refer(const std::string&
   std::string target = addr_spec(*refer_to);
   auto uri = sip::Uri::parse(target);
   if (!uri || (uri->scheme() != "sip" && uri->scheme() != "sips")) return {400, "Bad Refer-To"};
-  ConferenceRoom* r = room(conference);
-  if (!r) return {404, "No Such Conference"};
   auto method = uri->param("method");
   uri->remove_param("method");
   uri->set_headers("");
   if (method && strcasecmp(method->c_str(), "BYE") == 0) {
     // RFC 4579 section 5.5: remove the participant the Refer-To names.
+    ConferenceRoom* r = room(conference);
+    if (!r) return {404, "No Such Conference"};
     for (auto& [id, p] : r->participants()) {
       auto user = sip::Uri::parse(p->uri()), contact = sip::Uri::parse(p->contact());
       if ((user && user->equivalent(*uri)) || (contact && contact->equivalent(*uri))) {
@@ -320,9 +322,11 @@ ConferenceServer::ReferOutcome ConferenceServer::handle_refer(const std::string&
     return {404, "Not A Participant"};
   }
   if (method && strcasecmp(method->c_str(), "INVITE") != 0) return {400, "Unsupported Method In Refer-To"};
+  // Adding someone to a conference that does not exist yet creates it, as an INVITE to it does (ad hoc).
   int status = 0;
   std::string reason;
-  if (!admit(conference, &status, &reason)) return {status, reason};
+  ConferenceRoom* r = admit(conference, &status, &reason);
+  if (!r) return {status, reason};
   Participant& p = new_participant(conference);
   auto referred_by = refer.header("Referred-By");
   std::vector<sip::HeaderField> headers{{"Referred-By", referred_by ? *referred_by : "<" + refer.from_uri() + ">"}};
@@ -398,9 +402,36 @@ void ConferenceServer::move_participant(const std::string& pid, const std::strin
 void ConferenceServer::mute_participant(const std::string& pid, bool muted, Reply done) {
   Participant* p = participant(pid);
   if (!p) return done(404, "No Such Participant");
-  p->set_muted(muted, [done = std::move(done)](bool ok, int status) {
+  p->set_muted(muted, [done = std::move(done)](bool ok, int status, const std::string&) {
     done(ok ? 200 : 502, ok ? "OK" : "Mixer Refused (" + std::to_string(status) + ")");
   });
+}
+
+void ConferenceServer::listen_participant(const std::string& pid, const std::string& conference,
+                                          std::optional<double> db, Reply done) {
+  Participant* p = participant(pid);
+  if (!p) return done(404, "No Such Participant");
+  if (!valid_conference_id(conference)) return done(400, "Bad Conference Id");
+  if (db && !(*db >= mixer::MixEngine::kMinGainDb && *db <= mixer::MixEngine::kMaxGainDb))
+    return done(400, "db must be -60 to +12, or null to stop listening");
+  if (!p->connected() || p->leaving()) return done(409, "Participant Not Connected");
+  if (db && conference == p->conference()) return done(400, "a participant hears its own conference already");
+  bool linked = p->listening().contains(conference);
+  auto answered = [pid, conference, db, linked, done = std::move(done)](bool ok, int status, const std::string& why) {
+    if (!ok) {
+      spdlog::warn("participant {}: the mixer refused to {} {}: {} {}", pid, db ? "listen to" : "stop listening to",
+                   conference, status, why);
+      return done(502, "the mixer refused: " + why);
+    }
+    // A new or ended link is logged; gain changes (a game: many a second) only at debug level.
+    auto level = db.has_value() == linked ? spdlog::level::debug : spdlog::level::info;
+    if (db)
+      spdlog::log(level, "participant {}: listens to conference {} at {} dB", pid, conference, *db);
+    else if (linked)
+      spdlog::log(level, "participant {}: no longer listens to conference {}", pid, conference);
+    done(200, "OK");
+  };
+  p->listen(conference, db, std::move(answered));
 }
 
 bool ConferenceServer::remove_participant(const std::string& pid) {
@@ -412,6 +443,12 @@ bool ConferenceServer::remove_participant(const std::string& pid) {
 
 namespace {
 
+boost::json::array listening_json(const Participant& p) {
+  boost::json::array out;
+  for (const auto& [conference, db] : p.listening()) out.push_back({{"conference", conference}, {"db", db}});
+  return out;
+}
+
 boost::json::object room_json(const ConferenceRoom& r) {
   boost::json::array people;
   for (auto& [id, p] : r.participants())
@@ -422,7 +459,8 @@ boost::json::object room_json(const ConferenceRoom& r) {
                       {"connected", p->connected()},
                       {"on_hold", p->on_hold()},
                       {"muted", p->muted()},
-                      {"joining", p->joining() == Participant::Joining::DialedOut ? "dialed-out" : "dialed-in"}});
+                      {"joining", p->joining() == Participant::Joining::DialedOut ? "dialed-out" : "dialed-in"},
+                      {"listening", listening_json(*p)}});
   return {{"id", r.id()},
           {"uri", r.uri()},
           {"participants", std::move(people)},

@@ -37,6 +37,9 @@ class ConferenceServer final : public sip::UserAgent::Handler, public Participan
   using Reply = std::function<void(int status, const std::string& reason)>;
   void move_participant(const std::string& participant, const std::string& to, Reply done);
   void mute_participant(const std::string& participant, bool muted, Reply done);
+  // The participant also hears `conference` at `db` dB (nullopt: no longer), see Participant::listen.
+  void listen_participant(const std::string& participant, const std::string& conference, std::optional<double> db,
+                          Reply done);
   bool remove_participant(const std::string& participant);
   const ConferenceConfig& config() const { return config_; }
   sip::EventLoop& loop() { return loop_; }

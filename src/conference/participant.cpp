@@ -254,7 +254,7 @@ void Participant::on_request_response(sip::Call& call, sip::Method method, int s
   if (method == sip::Method::Info && &call == mixer_.get() && !controls_.empty()) {
     Done done = std::move(controls_.front());
     controls_.pop_front();
-    if (done) done(status < 300, status);
+    if (done) done(status < 300, status, std::string(response.reason()));
     return;
   }
   if (method != sip::Method::Update || waiting_method_ != sip::Method::Update) return;
@@ -346,7 +346,7 @@ bool Participant::replace_caller(std::shared_ptr<sip::Call> caller, sip::Incomin
 
 void Participant::send_control(const std::string& json, Done done) {
   if (!mixer_ || !mixer_->established()) {
-    if (done) done(false, 481);
+    if (done) done(false, 481, "No Mixer Leg");
     return;
   }
   controls_.push_back(std::move(done));
@@ -355,21 +355,34 @@ void Participant::send_control(const std::string& json, Done done) {
 
 void Participant::move_to(const std::string& conference, Done done) {
   std::string json = boost::json::serialize(boost::json::object{{"action", "move"}, {"mix", conference}});
-  send_control(json, [this, conference, done = std::move(done)](bool ok, int status) {
+  send_control(json, [this, conference, done = std::move(done)](bool ok, int status, const std::string& reason) {
     if (ok) conference_ = conference;
-    if (done) done(ok, status);
+    if (done) done(ok, status, reason);
   });
 }
 
 void Participant::set_muted(bool muted, Done done) {
   std::string json = boost::json::serialize(boost::json::object{{"action", "mute"}, {"muted", muted}});
-  send_control(json, [this, muted, done = std::move(done)](bool ok, int status) {
+  send_control(json, [this, muted, done = std::move(done)](bool ok, int status, const std::string& reason) {
     if (ok && muted_ != muted) {
       muted_ = muted;
       observer_.on_changed(*this);
     }
-    if (done) done(ok, status);
+    if (done) done(ok, status, reason);
   });
+}
+
+void Participant::listen(const std::string& conference, std::optional<double> db, Done done) {
+  boost::json::object control{{"action", db ? "listen" : "unlisten"}, {"mix", conference}};
+  if (db) control["db"] = *db;
+  send_control(boost::json::serialize(control),
+               [this, conference, db, done = std::move(done)](bool ok, int status, const std::string& reason) {
+                 if (ok && db)
+                   listening_[conference] = *db;
+                 else if (ok)
+                   listening_.erase(conference);
+                 if (done) done(ok, status, reason);
+               });
 }
 
 }  // namespace confab::conference

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +39,8 @@ class ParticipantObserver {
   virtual void on_ended(Participant& p, int status, std::string_view reason) = 0;
 };
 
-using Done = std::function<void(bool ok, int status)>;
+// How a leg control request to the mixer ended: its response's status and reason phrase.
+using Done = std::function<void(bool ok, int status, const std::string& reason)>;
 
 class Participant final : public sip::CallHandler {
  public:
@@ -61,6 +63,10 @@ class Participant final : public sip::CallHandler {
   // Moves the mixer leg to another conference's mix (no re-INVITE of anyone).
   void move_to(const std::string& conference, Done done);
   void set_muted(bool muted, Done done);
+  // Makes the participant also hear `conference` at `db` (a new link or a new
+  // gain), or no longer (nullopt). The link is the mixer leg's, so it stays
+  // through moves (admin or Replaces) and ends with the participant.
+  void listen(const std::string& conference, std::optional<double> db, Done done);
   // Ends both legs.
   void hangup();
 
@@ -74,6 +80,7 @@ class Participant final : public sip::CallHandler {
   bool connected() const { return connected_; }
   bool on_hold() const { return on_hold_; }
   bool muted() const { return muted_; }
+  const std::map<std::string, double>& listening() const { return listening_; }  // conference -> db
   bool leaving() const { return leaving_; }  // a leg has ended; the other is being hung up
   bool ended() const { return ended_; }
   // True if `caller`'s dialog is this participant's (for Replaces).
@@ -120,6 +127,7 @@ class Participant final : public sip::CallHandler {
   Relay relay_ = Relay::None;
   std::string caller_sdp_, mixer_sdp_;  // the last session description each side gave
   std::deque<Done> controls_;            // INFOs to the mixer awaiting answers, in order
+  std::map<std::string, double> listening_;  // other conferences heard, as the mixer accepted them
   int end_status_ = 0;
   std::string end_reason_;
   bool connected_ = false, on_hold_ = false, muted_ = false, leaving_ = false, ended_ = false;

@@ -195,6 +195,9 @@ struct WsSession : std::enable_shared_from_this<WsSession> {
         handle(std::make_shared<WebSocket>(s.weak_from_this(), id)) {}
 
   void start(const beast::http::request<beast::http::string_body>& upgrade, Request req) {
+    // The HTTP session's 30 s deadline would cut the WebSocket off 30 s after its upgrade
+    // request: from here on only the WebSocket's own timeouts apply.
+    beast::get_lowest_layer(ws).expires_never();
     ws.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws.read_message_max(handler.max_message);
     ws.async_accept(upgrade, [self = shared_from_this(), req = std::move(req)](beast::error_code ec) {

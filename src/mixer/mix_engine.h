@@ -4,6 +4,12 @@
 // one mixing thread (at most one per core); legs sharing a codec and hearing
 // the identical full mix share one encode.
 //
+// A leg may also listen to other mixes, each at a gain (set_listen): it hears
+// its own mix's N-1 plus each listened mix's full mix of the same tick at that
+// gain, resampled to its mix's rate (a game's neighbouring zones). Mixes whose
+// ids share an affinity key (affinity_key) run on the same thread, so a link
+// only ever reads sums of its own thread.
+//
 // The API is thread-safe (the SIP thread calls it); changes take effect at the
 // next tick boundary, so moving a leg between mixes leaves no gap.
 #pragma once
@@ -15,7 +21,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -24,6 +32,12 @@
 namespace confab::mixer {
 
 using LegId = uint64_t;
+
+// A leg's link to another mix it hears.
+struct ListenInfo {
+  std::string mix;
+  double gain_db = 0;
+};
 
 struct LegInfo {
   LegId id = 0;
@@ -35,6 +49,7 @@ struct LegInfo {
   double gain_db = 0;
   bool send = true, receive = true;
   media::StreamStats stats;
+  std::vector<ListenInfo> listening;
 };
 
 struct MixInfo {
@@ -80,6 +95,23 @@ class MixEngine {
   void set_gain(LegId leg, double gain_db);
   bool has_leg(LegId leg) const;
 
+  // The gain range of set_gain (clamped) and of listen links (refused outside).
+  static constexpr double kMinGainDb = -60, kMaxGainDb = 12;
+  static constexpr size_t kMaxListenLinks = 8;
+  // Makes `leg` hear `mix` at `gain_db` (a new link, or a new gain for an
+  // existing one); nullopt removes the link (no error if there was none). A link
+  // to a mix that does not exist yet is kept and silent until it does, and stays
+  // when the leg moves; a link to the mix the leg is in contributes nothing.
+  // Refused (false, a reason fit for a SIP reason phrase in `error`): no such
+  // leg, an empty mix id, the leg's own mix, a gain outside kMinGainDb..kMaxGainDb,
+  // more than kMaxListenLinks links, a mix on another mixing thread than the leg's.
+  bool set_listen(LegId leg, const std::string& mix, std::optional<double> gain_db, std::string* error = nullptr);
+
+  // The part of a mix id that picks its mixing thread: the id up to its last
+  // '-' ("w1-nw" -> "w1"), or the whole id without one. Mixes sharing it share
+  // a thread, so legs can move and listen between them.
+  static std::string_view affinity_key(std::string_view mix);
+
   // A consistent view of every mix, taken between ticks (waits up to a tick or two).
   std::vector<MixInfo> snapshot();
   EngineMetrics metrics() const;
@@ -88,15 +120,26 @@ class MixEngine {
   struct Leg;
   struct Mix;
   struct Worker;
-  Worker& worker_for(const std::string& mix);
+  using LegCommand = std::function<void(Worker&, Leg&)>;
+  // Where a leg is as commands posted so far leave it (SIP-thread view, under legs_mutex_).
+  struct Placement {
+    Worker* worker = nullptr;
+    std::string mix;
+    std::map<std::string, double> links;  // mix -> gain_db
+  };
+  Worker& worker_for(std::string_view mix);
   Worker* worker_of(LegId leg) const;
+  // Runs `fn` on the leg on its mixing thread at the next tick (on arrival, if
+  // it is still on its way from another thread); nothing if it is gone.
+  void post_to_leg(LegId leg, LegCommand fn);
+  static void post_command(Worker& worker, LegId leg, LegCommand fn);  // legs_mutex_ held
 
   Options options_;
   EventCallback on_event_;
   DigitCallback on_digit_;
   std::vector<std::unique_ptr<Worker>> workers_;
   mutable std::mutex legs_mutex_;
-  std::map<LegId, Worker*> leg_worker_;
+  std::map<LegId, Placement> placements_;
   std::atomic<LegId> next_leg_{1};
 };
 

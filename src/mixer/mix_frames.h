@@ -51,6 +51,25 @@ inline void mix_gain(int16_t* __restrict frame, int32_t gain_q12, size_t n) {
   for (; i < n; ++i) frame[i] = media::saturate((frame[i] * gain_q12) >> 12);
 }
 
+// acc[i] = sum[i] - own[i]: a listening leg's N-1, kept at 32 bits until the
+// mixes it listens to are added.
+inline void mix_copy_minus(int32_t* __restrict acc, const int32_t* __restrict sum, const int16_t* __restrict own,
+                           size_t n) {
+  size_t i = 0;
+  for (; i + kMixBlock <= n; i += kMixBlock)
+    for (size_t j = 0; j < kMixBlock; ++j) acc[i + j] = sum[i + j] - own[i + j];
+  for (; i < n; ++i) acc[i] = sum[i] - own[i];
+}
+
+// acc[i] += frame[i] * gain_q12 / 4096: a listened mix at its link's gain (up to
+// +12 dB, so the product stays well inside 32 bits).
+inline void mix_add_scaled(int32_t* __restrict acc, const int16_t* __restrict frame, int32_t gain_q12, size_t n) {
+  size_t i = 0;
+  for (; i + kMixBlock <= n; i += kMixBlock)
+    for (size_t j = 0; j < kMixBlock; ++j) acc[i + j] += (frame[i + j] * gain_q12) >> 12;
+  for (; i < n; ++i) acc[i] += (frame[i] * gain_q12) >> 12;
+}
+
 #if defined(__SSE2__)
 namespace sse2 {
 inline __m128i load(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }

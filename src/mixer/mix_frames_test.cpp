@@ -33,12 +33,17 @@ TEST(MixFrames, MatchPerSampleArithmetic) {
     mixer::mix_minus(minus_b.data(), sum.data(), b.data(), n);
     auto gained = a;
     mixer::mix_gain(gained.data(), 8192, n);  // +6 dB
+    std::vector<int32_t> heard(n);  // a listening leg: its N-1, then another mix at -12 dB and +12 dB
+    mixer::mix_copy_minus(heard.data(), sum.data(), b.data(), n);
+    mixer::mix_add_scaled(heard.data(), c.data(), 1028, n);
+    mixer::mix_add_scaled(heard.data(), a.data(), 16306, n);
     for (size_t i = 0; i < n; ++i) {
       int32_t s = int32_t{a[i]} + b[i] + c[i];
       ASSERT_EQ(sum[i], s) << "n=" << n << " i=" << i;
       ASSERT_EQ(full[i], media::saturate(s)) << "n=" << n << " i=" << i;
       ASSERT_EQ(minus_b[i], media::saturate(int32_t{a[i]} + c[i])) << "n=" << n << " i=" << i;
       ASSERT_EQ(gained[i], media::saturate(a[i] * 2)) << "n=" << n << " i=" << i;
+      ASSERT_EQ(heard[i], s - b[i] + ((c[i] * 1028) >> 12) + ((a[i] * 16306) >> 12)) << "n=" << n << " i=" << i;
     }
   }
 }

@@ -16,6 +16,12 @@ std::string mix_id_of(const sip::Message& invite) {
   return uri ? uri->user() : std::string();
 }
 
+boost::json::array listening_json(const std::vector<ListenInfo>& links) {
+  boost::json::array out;
+  for (const auto& l : links) out.push_back({{"mix", l.mix}, {"db", l.gain_db}});
+  return out;
+}
+
 }  // namespace
 
 MixerServer::MixerServer(sip::EventLoop& loop, MixerConfig config)
@@ -188,32 +194,47 @@ void MixerServer::on_info(sip::Call& call, sip::IncomingRequest request) {
     request.respond(400, "Expected a JSON object with an action");
     return;
   }
-  std::string a(action->as_string());
-  if (a == "move") {
-    const auto* to = obj->if_contains("mix");
-    if (!to || !to->is_string() || to->as_string().empty()) {
-      request.respond(400, "move needs a mix");
-      return;
+  std::string refused = control(*leg, std::string(action->as_string()), *obj);
+  if (refused.empty())
+    request.respond(200, "OK");
+  else
+    request.respond(400, refused);
+}
+
+std::string MixerServer::control(Leg& leg, const std::string& action, const boost::json::object& body) {
+  const auto* mix = body.if_contains("mix");
+  std::string target = mix && mix->is_string() ? std::string(mix->as_string()) : std::string();
+  const auto* db = body.if_contains("db");
+  if (action == "move") {
+    if (target.empty()) return "move needs a mix";
+    spdlog::info("leg {}: moved from mix {} to {}", leg.id, leg.mix, target);
+    engine_.move_leg(leg.id, target);
+    leg.mix = target;
+  } else if (action == "mute") {
+    const auto* muted = body.if_contains("muted");
+    engine_.set_mute(leg.id, !muted || !muted->is_bool() || muted->as_bool());
+  } else if (action == "gain") {
+    if (!db || !db->is_number()) return "gain needs db";
+    engine_.set_gain(leg.id, db->to_number<double>());
+  } else if (action == "listen" || action == "unlisten") {
+    if (target.empty()) return action + " needs a mix";
+    if (action == "listen" && (!db || !db->is_number())) return "listen needs db";
+    std::optional<double> gain;
+    if (action == "listen") gain = db->to_number<double>();
+    std::string error;
+    if (!engine_.set_listen(leg.id, target, gain, &error)) {
+      spdlog::warn("leg {} in mix {}: {} {} refused: {}", leg.id, leg.mix, action, target, error);
+      return error;
     }
-    std::string target(to->as_string());
-    spdlog::info("leg {}: moved from mix {} to {}", leg->id, leg->mix, target);
-    engine_.move_leg(leg->id, target);
-    leg->mix = target;
-  } else if (a == "mute") {
-    const auto* muted = obj->if_contains("muted");
-    engine_.set_mute(leg->id, !muted || !muted->is_bool() || muted->as_bool());
-  } else if (a == "gain") {
-    const auto* db = obj->if_contains("db");
-    if (!db || !db->is_number()) {
-      request.respond(400, "gain needs db");
-      return;
-    }
-    engine_.set_gain(leg->id, db->to_number<double>());
+    // Debug: a game server may change the gains many times a second.
+    if (gain)
+      spdlog::debug("leg {} in mix {}: listens to mix {} at {} dB", leg.id, leg.mix, target, *gain);
+    else
+      spdlog::debug("leg {} in mix {}: no longer listens to mix {}", leg.id, leg.mix, target);
   } else {
-    request.respond(400, "Unknown action");
-    return;
+    return "Unknown action";
   }
-  request.respond(200, "OK");
+  return {};
 }
 
 void MixerServer::on_terminated(sip::Call& call, int status, std::string_view reason) {
@@ -250,7 +271,7 @@ std::string MixerServer::mixes_json() {
                       {"packets_received", l.stats.packets_received}, {"packets_sent", l.stats.packets_sent},
                       {"lost", l.stats.lost}, {"jitter_ms", l.stats.jitter_ms},
                       {"concealed_frames", l.stats.concealed_frames}, {"bad_packets", l.stats.bad_packets},
-                      {"stray_packets", l.stats.stray_packets}});
+                      {"stray_packets", l.stats.stray_packets}, {"listening", listening_json(l.listening)}});
     mixes.push_back({{"mix", m.id}, {"rate", m.rate}, {"legs", std::move(legs)}});
   }
   return boost::json::serialize(boost::json::object{{"mixes", std::move(mixes)}});

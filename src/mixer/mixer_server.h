@@ -1,7 +1,9 @@
 // `confab mixer`: answers INVITE sip:<mix-id>@<mixer>, makes each call a leg of
-// that mix, and takes leg control (move, mute, gain) as SIP INFO in the leg's
-// dialog. An optional HTTP endpoint lists mixes and exposes metrics.
+// that mix, and takes leg control (move, mute, gain, listen, unlisten) as SIP
+// INFO in the leg's dialog. An optional HTTP endpoint lists mixes and exposes metrics.
 #pragma once
+
+#include <boost/json/object.hpp>
 
 #include <map>
 #include <memory>
@@ -67,6 +69,8 @@ class MixerServer final : public sip::UserAgent::Handler, public sip::CallHandle
   bool apply(Leg& leg, const sip::AudioTerms& terms, std::string* error);
   void handle_offer(Leg& leg, sip::IncomingRequest request, bool initial);
   Leg* leg_of(sip::Call& call);
+  // Does a leg control action (docs/api.md); empty, or why it was refused (a reason phrase for 400).
+  std::string control(Leg& leg, const std::string& action, const boost::json::object& body);
   void on_leg_event(LegId id, MixEngine::LegEvent event);
 
   sip::EventLoop& loop_;

@@ -149,7 +149,7 @@ void Phone::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::Incomi
 }
 
 void Phone::dial(const std::string& target_text, const std::vector<sip::HeaderField>& extra,
-                 const std::string& transferred_from, CallState* media_of) {
+                 std::optional<Referral> referral, CallState* media_of) {
   auto split = split_uri_headers(target_text);
   if (!split) {
     event("error", {{"reason", "malformed %-escape in " + target_text}});
@@ -177,7 +177,7 @@ void Phone::dial(const std::string& target_text, const std::vector<sip::HeaderFi
   }
   cs.call = call;
   cs.our_offer = sip::SessionDescription::parse(offer);
-  cs.transferred_from = transferred_from;
+  cs.referral = std::move(referral);
   event("dialing", {{"call", call->id()}, {"to", target}});
   calls_[call->id()] = std::move(cs);
 }
@@ -200,11 +200,11 @@ void Phone::on_invite_response(sip::Call& call, int status, const sip::Message& 
     event("answered", {{"call", call.id()}});
     make_current(*cs);
   }
-  if (!cs->transferred_from.empty()) {
+  if (cs->referral) {
     // Tell the transferor how its REFER went (RFC 3515 section 2.4.5).
-    auto it = calls_.find(cs->transferred_from);
+    auto it = calls_.find(cs->referral->call);
     if (it != calls_.end() && status > 100) {
-      it->second.call->notify_refer(status, response.reason(), status >= 200);
+      it->second.call->notify_refer(cs->referral->refer_cseq, status, response.reason(), status >= 200);
       if (status >= 200 && status < 300) it->second.call->hangup();
     }
   }
@@ -249,11 +249,12 @@ void Phone::on_refer(sip::Call& call, sip::IncomingRequest request) {
     return;
   }
   event("refer", {{"call", call.id()}, {"to", uri}});
+  uint32_t refer_cseq = request.message().cseq();
   request.respond(202, "Accepted");
-  call.notify_refer(100, "Trying", false);
+  call.notify_refer(refer_cseq, 100, "Trying", false);
   std::vector<sip::HeaderField> headers;
   headers.push_back({"Referred-By", "<" + call.remote_uri() + ">"});
-  dial(uri, headers, call.id());
+  dial(uri, headers, Referral{call.id(), refer_cseq});
 }
 
 void Phone::on_request_response(sip::Call& call, sip::Method method, int status, const sip::Message&) {

@@ -71,6 +71,10 @@ class Phone final : public sip::UserAgent::Handler,
 
  private:
   const std::string& sdp_address() const { return config_.sdp_address.empty() ? config_.rtp_host : config_.sdp_address; }
+  struct Referral {          // a REFER we accepted, to be told how it went
+    std::string call;        // the dialog it came in
+    uint32_t refer_cseq = 0;  // its CSeq: the id of its implicit subscription
+  };
   struct CallState {
     std::shared_ptr<sip::Call> call;
     std::shared_ptr<media::AudioStream> stream;
@@ -79,7 +83,7 @@ class Phone final : public sip::UserAgent::Handler,
     std::optional<sip::SessionDescription> our_offer;  // offered, answer pending
     std::optional<sip::IncomingRequest> ringing;        // an INVITE not answered yet
     bool held = false;
-    std::string transferred_from;                       // call that REFERred us here
+    std::optional<Referral> referral;                   // the REFER that brought us here
   };
 
   std::vector<sip::SdpFormat> formats() const;
@@ -91,7 +95,7 @@ class Phone final : public sip::UserAgent::Handler,
   bool apply(CallState& cs, const sip::AudioTerms& terms);
   void answer_request(CallState& cs, sip::IncomingRequest request);
   void dial(const std::string& target, const std::vector<sip::HeaderField>& headers = {},
-            const std::string& transferred_from = {}, CallState* media_of = nullptr);
+            std::optional<Referral> referral = {}, CallState* media_of = nullptr);
   void move(const std::string& target);
   void make_current(CallState& cs);
   void event(const std::string& name, const std::vector<std::pair<std::string, std::string>>& fields = {});

@@ -98,9 +98,11 @@ void Call::refer(const std::string& target, const std::vector<HeaderField>& head
   nua_refer(nh_, SIPTAG_REFER_TO_STR(refer_to.c_str()), SIPTAG_HEADER_STR(or_null(extra)), TAG_END());
 }
 
-void Call::notify_refer(int status, std::string_view reason, bool final) {
+void Call::notify_refer(uint32_t refer_cseq, int status, std::string_view reason, bool final) {
   std::string frag = "SIP/2.0 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
-  nua_notify(nh_, SIPTAG_EVENT_STR("refer"), NUTAG_SUBSTATE(final ? nua_substate_terminated : nua_substate_active),
+  // The UA makes every REFER's subscription with an id (NUTAG_REFER_WITH_ID).
+  std::string event = "refer;id=" + std::to_string(refer_cseq);
+  nua_notify(nh_, SIPTAG_EVENT_STR(event.c_str()), NUTAG_SUBSTATE(final ? nua_substate_terminated : nua_substate_active),
              SIPTAG_SUBSCRIPTION_STATE_STR(final ? "terminated;reason=noresource" : "active;expires=60"),
              SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(frag.c_str()), TAG_END());
 }

@@ -56,7 +56,7 @@ struct SubscriptionEvents {
   static bool on_r_notify(const NuaEvent& e);
   // A NOTIFY for a Subscriber; false if none holds the handle.
   static bool on_i_notify(const NuaEvent& e);
-  // The response to a Subscriber's SUBSCRIBE or un-SUBSCRIBE; false if none holds the handle.
+  // The response to a Subscriber's SUBSCRIBE, un-SUBSCRIBE or out-of-dialog REFER; false if none holds the handle.
   static bool on_r_subscribe(const NuaEvent& e);
   // A new Notifier for the request on `e.nh`, handed to the application by `deliver`.
   static void offer(const NuaEvent& e, const std::string& event,

@@ -117,7 +117,7 @@ Subscriber::~Subscriber() {
 }
 
 void Subscriber::refresh() {
-  if (ended_) return;
+  if (ended_ || event_ == "refer") return;  // a REFER's subscription lasts as long as the notifier reports
   std::string expires = std::to_string(expires_);
   nua_subscribe(nh_, SIPTAG_EVENT_STR(event_.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
 }
@@ -146,6 +146,18 @@ std::unique_ptr<Subscriber> UserAgent::subscribe(const std::string& target, cons
   return sub;
 }
 
+std::unique_ptr<Subscriber> UserAgent::refer(const std::string& target, const std::string& refer_to,
+                                             SubscriberHandler& handler) {
+  nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(target.c_str()), SIPTAG_FROM_STR(options_.identity.c_str()),
+                                TAG_IF(!options_.proxy.empty(), NUTAG_PROXY(options_.proxy.c_str())), TAG_END());
+  if (!nh) return nullptr;
+  std::unique_ptr<Subscriber> sub(new Subscriber(*this, nh, handler, target, "refer", 0));
+  subscribers_[nh] = sub.get();
+  std::string to = refer_to.find('<') == std::string::npos ? "<" + refer_to + ">" : refer_to;
+  nua_refer(nh, SIPTAG_REFER_TO_STR(to.c_str()), TAG_END());
+  return sub;
+}
+
 // ---- event dispatch ----
 
 bool SubscriptionEvents::dispatch(const NuaEvent& e) {
@@ -155,7 +167,8 @@ bool SubscriptionEvents::dispatch(const NuaEvent& e) {
     case nua_r_notify: return on_r_notify(e);
     case nua_i_notify: return on_i_notify(e);
     case nua_r_subscribe:
-    case nua_r_unsubscribe: return on_r_subscribe(e);
+    case nua_r_unsubscribe:
+    case nua_r_refer: return on_r_subscribe(e);  // a REFER of ours outside a dialog (else: a Call's, not ours)
     default: return false;
   }
 }

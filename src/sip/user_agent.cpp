@@ -333,6 +333,7 @@ UserAgent::UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler
   nua_ = nua_create(loop.native(), reinterpret_cast<nua_callback_f>(&NuaEvents::callback),
                     reinterpret_cast<nua_magic_t*>(this), NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
                     NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
+                    NUTAG_REFER_WITH_ID(1),
                     TAG_IF(!events.empty(), NUTAG_ALLOW_EVENTS(events.c_str())), NUTAG_ALLOW(allow.c_str()),
                     NUTAG_APPL_METHOD(appl.c_str()),
                     NUTAG_USER_AGENT(options_.user_agent.c_str()), SIPTAG_FROM_STR(options_.identity.c_str()),

@@ -130,8 +130,10 @@ class Call {
   void ping();
   // REFER the peer to `target` (a URI, possibly with ?Replaces=...).
   void refer(const std::string& target, const std::vector<HeaderField>& headers = {});
-  // Sends a NOTIFY with a message/sipfrag body for a REFER we accepted (RFC 3515).
-  void notify_refer(int status, std::string_view reason, bool final);
+  // Sends a NOTIFY with a message/sipfrag body for the REFER with CSeq
+  // `refer_cseq` we accepted (RFC 3515): Event: refer;id=<CSeq>, so that a
+  // peer with several REFERs out in this dialog knows which one it is about.
+  void notify_refer(uint32_t refer_cseq, int status, std::string_view reason, bool final);
   // Hangs up: CANCEL before an answer, BYE after, a rejection if it is still ringing here.
   void hangup();
   // Any request in this dialog (method, headers and body of `request`); the
@@ -248,6 +250,12 @@ class UserAgent {
   // `accept`: the Accept header (the body types we understand), "" for none.
   std::unique_ptr<Subscriber> subscribe(const std::string& target, const std::string& event, unsigned expires,
                                         SubscriberHandler& handler, std::string_view accept = {});
+  // REFER `target` (e.g. a conference URI, RFC 4579) outside any dialog, asking
+  // it to contact `refer_to`; the REFER's implicit subscription (RFC 3515) is
+  // the returned Subscriber (event "refer"): the REFER's response arrives in
+  // on_subscribe_response, each progress NOTIFY (message/sipfrag) in on_notify,
+  // and the final one ends it.
+  std::unique_ptr<Subscriber> refer(const std::string& target, const std::string& refer_to, SubscriberHandler& handler);
   // Out-of-dialog request (OPTIONS, MESSAGE, ...); `on_response` gets the final response.
   void send_request(Method method, const std::string& target, std::string_view content_type, std::string_view body,
                     std::function<void(int status, const Message& response)> on_response = {},

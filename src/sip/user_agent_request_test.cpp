@@ -54,6 +54,23 @@ struct Peer : UserAgent::Handler {
     requests.push_back(r.message());
     r.respond(202, "Taken");
   }
+  // An out-of-dialog REFER: accepted, then "Trying" and the final outcome.
+  std::shared_ptr<Notifier> refer;
+  void on_refer(const std::shared_ptr<Notifier>& n) override {
+    refer = n;
+    n->accept();
+    n->notify("message/sipfrag;version=2.0", "SIP/2.0 100 Trying\r\n");
+    n->terminate("message/sipfrag;version=2.0", "SIP/2.0 503 DNS Error\r\n");
+  }
+};
+
+// The subscriber side of a REFER: its response, its NOTIFYs, its end.
+struct ReferWatcher : SubscriberHandler {
+  int response = 0, ended = 0;
+  std::vector<std::string> bodies;
+  void on_subscribe_response(Subscriber&, int status, std::string_view) override { response = status; }
+  void on_notify(Subscriber&, const Message& n) override { bodies.emplace_back(n.body()); }
+  void on_ended(Subscriber&, int, std::string_view) override { ++ended; }
 };
 
 UserAgentOptions options(uint16_t port) {
@@ -101,6 +118,19 @@ TEST_F(RequestTest, OutOfDialogEveryMethodGetsItsFinalResponse) {
   std::vector<int> statuses{got[1].status, got[2].status};
   std::sort(statuses.begin(), statuses.end());
   EXPECT_EQ(statuses, (std::vector<int>{200, 501}));
+}
+
+TEST_F(RequestTest, OutOfDialogReferReportsItsProgressUntilTheFinalNotify) {
+  ReferWatcher watcher;
+  auto sub = a.refer("sip:room1@127.0.0.1:41902", "sip:carol@example.com", watcher);
+  ASSERT_TRUE(sub);
+  ASSERT_TRUE(run_until(loop, [&] { return watcher.ended > 0; }));
+  EXPECT_EQ(watcher.response, 202);
+  ASSERT_TRUE(b_peer.refer);
+  EXPECT_EQ(b_peer.refer->request().header("Refer-To").value_or(""), "<sip:carol@example.com>");
+  ASSERT_FALSE(watcher.bodies.empty());
+  EXPECT_EQ(watcher.bodies.back(), "SIP/2.0 503 DNS Error\r\n");
+  EXPECT_FALSE(sub->active());
 }
 
 TEST_F(RequestTest, NobodyListeningEndsWithAStatusAndNoMessage) {

@@ -24,6 +24,8 @@ struct Recorder : CallHandler {
   std::function<void(Call&, IncomingRequest)> reinvite_answer;
   std::function<void(Call&, IncomingRequest)> refer_answer;
   std::function<void(Call&, int, const Message&)> on_response;
+  std::function<void(const Message&)> on_notify_seen;
+  Call* call = nullptr;  // the last call that REFERred us
 
   void on_invite_response(Call& c, int status, const Message& r) override {
     responses.push_back(status);
@@ -45,11 +47,13 @@ struct Recorder : CallHandler {
   }
   void on_refer(Call& c, IncomingRequest r) override {
     events.push_back("refer");
+    call = &c;
     if (refer_answer) refer_answer(c, std::move(r));
   }
   void on_notify(Call&, const Message& n) override {
     events.push_back("notify");
     last_notify = n;
+    if (on_notify_seen) on_notify_seen(n);
   }
   void on_terminated(Call&, int status, std::string_view) override {
     terminated = true;
@@ -169,22 +173,40 @@ TEST_F(UserAgentTest, RejectedAndCancelledCallsTerminate) {
 }
 
 TEST_F(UserAgentTest, ReferIsAnsweredAndNotified) {
+  // Two REFERs out in one dialog: each NOTIFY names its REFER (Event: refer;id=<CSeq>),
+  // so the referrer can tell whose outcome it is, whatever the order they end in.
   b_handler.on_call = [&](const std::shared_ptr<Call>& call, IncomingRequest invite) {
     call->set_handler(&callee);
     invite.respond(200, "OK", {}, "application/sdp", kOfferB);
   };
+  std::vector<uint32_t> accepted;
   callee.refer_answer = [&](Call& c, IncomingRequest r) {
-    EXPECT_EQ(r.message().header("Refer-To").value_or(""), "<sip:carol@127.0.0.1:40104>");
+    EXPECT_EQ(r.message().header("Refer-To").value_or("").substr(0, 12), "<sip:carol@1");
+    accepted.push_back(r.message().cseq());
     r.respond(202, "Accepted");
-    c.notify_refer(100, "Trying", false);
-    c.notify_refer(200, "OK", true);
+    c.notify_refer(accepted.back(), 100, "Trying", false);
+  };
+  std::vector<std::string> notified;  // "Event | sipfrag status line"
+  caller.on_notify_seen = [&](const Message& n) {
+    std::string body(n.body());
+    notified.push_back(n.header("Event").value_or("") + " | " + body.substr(0, body.find('\r')));
   };
   auto call = a.invite("sip:b@127.0.0.1:40102", kOfferA, caller);
   ASSERT_TRUE(run_until(loop, [&] { return call->established(); }));
   call->refer("sip:carol@127.0.0.1:40104");
-  ASSERT_TRUE(run_until(loop, [&] {
-    return caller.last_notify && caller.last_notify->body().find("200 OK") != std::string::npos;
-  }));
+  call->refer("sip:carol@127.0.0.1:40106");
+  ASSERT_TRUE(run_until(loop, [&] { return accepted.size() == 2 && notified.size() == 2; }));
+  ASSERT_NE(accepted[0], accepted[1]);
+  auto b_call = callee.call;
+  ASSERT_TRUE(b_call);
+  b_call->notify_refer(accepted[1], 503, "Service Unavailable", true);  // the second ends first
+  b_call->notify_refer(accepted[0], 200, "OK", true);
+  ASSERT_TRUE(run_until(loop, [&] { return notified.size() == 4; }));
+  std::string first = "refer;id=" + std::to_string(accepted[0]), second = "refer;id=" + std::to_string(accepted[1]);
+  EXPECT_EQ(notified[0], first + " | SIP/2.0 100 Trying");
+  EXPECT_EQ(notified[1], second + " | SIP/2.0 100 Trying");
+  EXPECT_EQ(notified[2], second + " | SIP/2.0 503 Service Unavailable");
+  EXPECT_EQ(notified[3], first + " | SIP/2.0 200 OK");
   call->hangup();
   ASSERT_TRUE(run_until(loop, [&] { return callee.terminated; }));
 }

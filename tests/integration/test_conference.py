@@ -112,7 +112,7 @@ def send_hostile_requests(local_port=5193):
         ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: conference\r\nAccept: text/plain\r\n", "", "406"),
         ("SUBSCRIBE", f"sip:room2@{SERVER}", "Event: conference\r\nContent-Type: application/conference-info+xml\r\n",
          junk_xml, "200"),
-        ("REFER", f"sip:nosuch@{SERVER}", "Refer-To: <sip:a@127.0.0.1>\r\n", "", "404"),
+        ("REFER", f"sip:nosuch@{SERVER}", "Refer-To: <sip:a@127.0.0.1;method=BYE>\r\n", "", "404"),
         ("REFER", f"sip:room2@{SERVER}", "", "", "400"),
         ("REFER", f"sip:room2@{SERVER}", "Refer-To: <mailto:a@b>\r\n", "", "400"),
         ("INVITE", f"sip:room2@{SERVER}", "Replaces: nosuch;to-tag=1;from-tag=2\r\n", "", "481"),
@@ -195,14 +195,21 @@ def test_refer_adds_a_user_and_refer_bye_removes_one(tmp_path):
         assert reply and reply.startswith("SIP/2.0 202"), reply
         b.wait_event("terminated")
         wait_for(lambda: len(conf.conferences()["club"]["participants"]) == 1, what="B to be gone")
-        # Removing someone who is not there, or referring in an unknown conference: clear errors.
+        # Removing someone who is not there, or from a conference that does not exist: clear errors.
         for ruri, target, expect in (("sip:club@127.0.0.1:5080", "sip:nobody@127.0.0.1;method=BYE", "404"),
-                                     ("sip:nowhere@127.0.0.1:5080", "sip:127.0.0.1:5174", "404"),
+                                     ("sip:nowhere@127.0.0.1:5080", "sip:127.0.0.1:5174;method=BYE", "404"),
                                      ("sip:club@127.0.0.1:5080", "sip:127.0.0.1:5174;method=MESSAGE", "400")):
             bad = refer.replace("sip:club@127.0.0.1:5080 SIP", f"{ruri} SIP").replace(
                 "<sip:127.0.0.1:5174;method=BYE>", f"<{target}>").replace("refer-bye-1", f"refer-{expect}-{target}")
             reply = sip_request(bad.encode(), 5080, local_port=5191)
             assert reply and reply.startswith(f"SIP/2.0 {expect}"), (target, reply)
+        # Adding someone to a conference that does not exist yet creates it, as an INVITE would (ad hoc).
+        fresh = refer.replace("sip:club@127.0.0.1:5080 SIP", "sip:fresh@127.0.0.1:5080 SIP").replace(
+            "<sip:127.0.0.1:5174;method=BYE>", "<sip:127.0.0.1:5174>").replace("refer-bye-1", "refer-fresh")
+        reply = sip_request(fresh.encode(), 5080, local_port=5191)
+        assert reply and reply.startswith("SIP/2.0 202"), reply
+        wait_for(lambda: [p["joining"] for p in conf.conferences().get("fresh", {}).get("participants", [])]
+                 == ["dialed-out"], what="B dialled into the new conference")
     finally:
         stop_all(*reversed(procs))
     x, rate = read_wav(b.record)
@@ -494,3 +501,102 @@ def test_refer_reaches_a_user_registered_at_the_outbound_proxy(tmp_path):
         in conf.output(), conf.output()[-3000:]
     joined = int(bob.wait_event("media")["t_ms"]) / 1000  # on bob's recording's axis
     hears(bob.record, [450], 650, skip=joined + 0.5, keep=2.5)
+
+
+def levels_between(phone, t0_ms, t1_ms, freqs):
+    """Median level (dB) of each of `freqs` in `phone`'s recording between two times of its clock."""
+    x, rate = read_wav(phone.record)
+    part = x[t0_ms * rate // 1000:t1_ms * rate // 1000]
+    assert len(part) > rate // 2, f"{phone.name}: {len(part) / rate:.2f} s between {t0_ms} and {t1_ms} ms"
+    return {f: float(np.median(v)) for f, v in tone_levels_db(part, rate, freqs, window_ms=100).items()}
+
+
+def test_listen_links_let_a_participant_hear_another_conference_at_a_gain(tmp_path):
+    """Issue 11's cross-fade between zones: the admin API links A (room1) to room2
+    at -12 dB. A hears room1 as before plus room2 12 dB below its level in room2;
+    speaking stays in one conference (nobody hears A anywhere new); the link
+    survives an admin move of A to room3 and a Replaces move back to room1; db
+    null ends it; bad requests get clear errors."""
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path))
+        conf = start(procs, Conference(tmp_path))
+        a = start(procs, Phone(tmp_path, "a", 5172, "--tone", "500", "--volume", "0.2", "--dial", f"sip:room1@{SERVER}"))
+        b = start(procs, Phone(tmp_path, "b", 5174, "--tone", "700", "--volume", "0.2", "--dial", f"sip:room1@{SERVER}"))
+        c = start(procs, Phone(tmp_path, "c", 5176, "--tone", "900", "--volume", "0.2", "--dial", f"sip:room2@{SERVER}"))
+        d = start(procs, Phone(tmp_path, "d", 5178, "--dial", f"sip:room2@{SERVER}"))  # hears room2 alone: the reference
+        phones = [a, b, c, d]
+        wait_for(lambda: participants(conf) == {"room1": 2, "room2": 2}, what="four participants",
+                 state=lambda: participants(conf))
+        pid = next(p["id"] for p in conf.conferences()["room1"]["participants"] if p["contact"].endswith(":5172"))
+        links = lambda: next(p["listening"] for r in conf.conferences().values() for p in r["participants"]
+                             if p["id"] == pid)
+        listen = lambda body: conf.admin("POST", f"/participants/{pid}/listen", body)
+        a.record_until(a.clock_ms() + 1500)
+        linked = {p.name: p.clock_ms() for p in phones}
+        status, body = listen({"conference": "room2", "db": -12})
+        assert status == 200, body
+        assert links() == [{"conference": "room2", "db": -12}]
+        a.record_until(linked["a"] + 2500)
+        moved = {p.name: p.clock_ms() for p in phones}
+        status, body = conf.admin("POST", f"/participants/{pid}/move", {"to": "room3"})
+        assert status == 200, body
+        wait_for(lambda: participants(conf) == {"room1": 1, "room2": 2, "room3": 1}, what="a in room3",
+                 state=lambda: participants(conf))
+        assert links() == [{"conference": "room2", "db": -12}]  # the mixer leg kept it
+        a.record_until(moved["a"] + 2500)
+        replaced = {p.name: p.clock_ms() for p in phones}
+        a.send(f"move sip:room1@{SERVER}")  # INVITE with Replaces: the same mixer leg again
+        a.wait_event("answered", call="c2")
+        wait_for(lambda: participants(conf) == {"room1": 2, "room2": 2}, what="a back in room1 by Replaces",
+                 state=lambda: participants(conf))
+        assert links() == [{"conference": "room2", "db": -12}]
+        a.record_until(replaced["a"] + 2500)
+        unlinked = {p.name: p.clock_ms() for p in phones}
+        status, body = listen({"conference": "room2", "db": None})
+        assert status == 200, body
+        assert links() == []
+        for path, body, expect in (("/participants/p999/listen", {"conference": "room2", "db": -12}, 404),
+                                   (f"/participants/{pid}/listen", {"conference": "bad id!", "db": -12}, 400),
+                                   (f"/participants/{pid}/listen", {"conference": "room2", "db": 20}, 400),
+                                   (f"/participants/{pid}/listen", {"conference": "room2", "db": "loud"}, 400),
+                                   (f"/participants/{pid}/listen", {"conference": "room2"}, 400),
+                                   (f"/participants/{pid}/listen", {"db": -12}, 400),
+                                   (f"/participants/{pid}/listen", {"conference": "room1", "db": -6}, 400)):  # its own
+            assert conf.admin("POST", path, body)[0] == expect, (path, body)
+        # The mixer's own limit (8 links a leg) comes back as 502 with its reason.
+        for n in range(8):
+            assert listen({"conference": f"zone{n}", "db": -20})[0] == 200
+        status, body = listen({"conference": "zone8", "db": -20})
+        assert status == 502 and "at most 8" in body["error"], (status, body)
+        for n in range(8):
+            assert listen({"conference": f"zone{n}", "db": None})[0] == 200
+        assert links() == []
+        a.record_until(unlinked["a"] + 2000)
+        end = {p.name: p.clock_ms() for p in phones}
+    finally:
+        stop_all(*reversed(procs))
+    tones = [500, 700, 900]
+    between = lambda p, t0, t1: levels_between(p, t0[p.name] + 300, t1[p.name] - 100, tones)
+    before = {p.name: levels_between(p, linked[p.name] - 1400, linked[p.name] - 100, tones) for p in phones}
+    linked_in_room1 = {p.name: between(p, linked, moved) for p in phones}
+    linked_in_room3 = {p.name: between(p, moved, replaced) for p in phones}
+    replaced_in_room1 = {p.name: between(p, replaced, unlinked) for p in phones}
+    after = {p.name: between(p, unlinked, end) for p in phones}
+    heard, alone = linked_in_room1["a"], linked_in_room1["d"]
+    print(f"a hears room2 at {heard[900]:.1f} dB, room2 alone at {alone[900]:.1f} dB, room1 at {heard[700]:.1f} dB")
+    assert before["a"][900] < -50, before["a"]
+    assert heard[700] > -30 and abs(heard[700] - before["a"][700]) <= 1, (before["a"], heard)
+    assert abs(heard[900] - (alone[900] - 12)) <= 3, (heard, alone)
+    assert heard[500] < -50, heard
+    assert abs(linked_in_room1["b"][500] - before["b"][500]) <= 1, (before["b"], linked_in_room1["b"])
+    for name in ("b", "c", "d"):  # speaking stays in one conference
+        levels = linked_in_room1[name]
+        assert levels[900 if name == "b" else 500] < -50, (name, levels)
+    in_room3 = linked_in_room3["a"]
+    assert abs(in_room3[900] - (linked_in_room3["d"][900] - 12)) <= 3, (in_room3, linked_in_room3["d"])
+    assert in_room3[700] < -50, in_room3
+    assert linked_in_room3["c"][500] < -50, linked_in_room3["c"]
+    back = replaced_in_room1["a"]
+    assert back[700] > -30 and abs(back[900] - (replaced_in_room1["d"][900] - 12)) <= 3, (back, replaced_in_room1["d"])
+    assert after["a"][900] < -50 and after["a"][700] > -30, after["a"]

@@ -2,10 +2,13 @@
 ad-hoc conference through the proxy, each hears the other two and not itself, and
 the roster the conference event package reports lists all three; then the client
 service joins "you" on the desk phone and moves the call to the lobby (Replaces),
-with roster events, and the desk phone hears the demo room, then only the lobby."""
+with roster events, and the desk phone hears the demo room, then only the lobby;
+the game server serves its page and its three bots are in its zones' conferences."""
+import json
 import re
 import signal
 import subprocess
+import urllib.request
 
 from confab_testlib import CONFAB, wait_for
 
@@ -18,6 +21,16 @@ def test_demo_runs_and_each_phone_hears_the_others(tmp_path):
     try:
         wait_for(lambda: "Try it with any SIP phone" in log.read_text(errors="replace"), timeout=40,
                  what="the demo's instructions")
+        # The game: its page, and its three bots in the zones' conferences (the server voice called their phones).
+        with urllib.request.urlopen("http://127.0.0.1:8081/", timeout=5) as r:
+            assert r.status == 200 and b'<canvas id="map"' in r.read()
+        bots = {f"sip:{b}@127.0.0.1:{p}" for b, p in (("red", 5186), ("green", 5188), ("blue", 5190))}
+
+        def in_zones():
+            with urllib.request.urlopen("http://127.0.0.1:5081/conferences", timeout=5) as r:
+                conferences = json.load(r)["conferences"]
+            return {p["uri"] for c in conferences if c["id"].startswith("world-") for p in c["participants"]}
+        wait_for(lambda: in_zones() == bots, timeout=20, what="the bots in the zones' conferences", state=in_zones)
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(10) == 0, log.read_text()

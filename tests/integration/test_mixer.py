@@ -325,3 +325,74 @@ def test_a_phone_behind_nat_is_heard_and_hears_by_symmetric_rtp(tmp_path):
     assert f"leg {nat['leg']}: its RTP comes from elsewhere" in mixer.output()
     check_hears("nat", phones[0].record, [650], 450)
     check_hears("pub", phones[1].record, [450], 650)
+
+
+def levels_between(phone, t0_ms, t1_ms, freqs):
+    """Median level (dB) of each of `freqs` in `phone`'s recording between two times of its clock."""
+    x, rate = read_wav(phone.record)
+    part = x[t0_ms * rate // 1000:t1_ms * rate // 1000]
+    assert len(part) > rate // 2, f"{phone.name}: {len(part) / rate:.2f} s between {t0_ms} and {t1_ms} ms"
+    return {f: float(np.median(v)) for f, v in tone_levels_db(part, rate, freqs, window_ms=100).items()}
+
+
+def test_listen_links_by_info_between_zones_of_one_world(tmp_path):
+    """A leg listening (INFO "listen") to a neighbouring mix of its world hears it
+    12 dB below that mix's own legs, on top of its own mix; nobody else hears
+    anything new; "unlisten" ends it; /mixes shows the link; bad requests get 400.
+    Two mixing threads: mixes sharing the part of their id before the last '-'
+    share a thread, so the link is allowed."""
+    mixer = Mixer(tmp_path, extra=["--threads", "2"])
+    phones = []
+    try:
+        a = Phone(tmp_path, "la", 5172, "--tone", "500", "--volume", "0.2", "--dial", "sip:w1-nw@" + MIXER)
+        b = Phone(tmp_path, "lb", 5174, "--tone", "700", "--volume", "0.2", "--dial", "sip:w1-nw@" + MIXER)
+        c = Phone(tmp_path, "lc", 5176, "--tone", "900", "--volume", "0.2", "--dial", "sip:w1-ne@" + MIXER)
+        d = Phone(tmp_path, "ld", 5178, "--dial", "sip:w1-ne@" + MIXER)  # hears w1-ne alone: the reference
+        phones = [a, b, c, d]
+        legs_per_mix = lambda: {m["mix"]: len(m["legs"]) for m in mixer.mixes()}
+        wait_for(lambda: legs_per_mix() == {"w1-nw": 2, "w1-ne": 2}, what="four legs", state=legs_per_mix)
+        responses = []
+
+        def info(body):
+            """Sends a leg control INFO from a; its response's status."""
+            a.send(f"info {CONTROL} {json.dumps(body)}")
+            n = len(responses) + 1
+            wait_for(lambda: len(a.events_named("info-response")) >= n, what=f"the response to {body}")
+            responses.append(a.events_named("info-response")[n - 1])
+            return int(responses[-1]["status"])
+
+        a.record_until(a.clock_ms() + 1500)
+        linked = {p.name: p.clock_ms() for p in phones}
+        assert info({"action": "listen", "mix": "w1-ne", "db": -12}) == 200
+        listener = next(l for m in mixer.mixes() if m["mix"] == "w1-nw" for l in m["legs"] if l["listening"])
+        assert listener["listening"] == [{"mix": "w1-ne", "db": -12}], listener
+        for body in ({"action": "listen", "mix": "w1-nw", "db": -6},  # its own mix
+                     {"action": "listen", "mix": "w1-ne", "db": 13},  # outside -60..+12
+                     {"action": "listen", "mix": "w1-ne"},
+                     {"action": "listen", "db": -6},
+                     {"action": "unlisten"}):
+            assert info(body) == 400, body
+        a.record_until(linked["la"] + 3000)
+        unlinked = {p.name: p.clock_ms() for p in phones}
+        assert info({"action": "unlisten", "mix": "w1-ne"}) == 200
+        assert all(l["listening"] == [] for m in mixer.mixes() for l in m["legs"])
+        a.record_until(unlinked["la"] + 2000)
+        end = {p.name: p.clock_ms() for p in phones}
+    finally:
+        for p in phones:
+            p.quit()
+        mixer.stop()
+    window = lambda p, t0, t1: levels_between(p, t0[p.name] + 300, t1[p.name] - 100, [500, 700, 900])
+    before = {p.name: levels_between(p, linked[p.name] - 1400, linked[p.name] - 100, [500, 700, 900]) for p in phones}
+    during = {p.name: window(p, linked, unlinked) for p in phones}
+    after = {p.name: window(p, unlinked, end) for p in phones}
+    print(f"a hears w1-ne at {during['la'][900]:.1f} dB, its own legs at {during['ld'][900]:.1f} dB")
+    assert before["la"][900] < -50, before["la"]
+    assert abs(during["la"][900] - (during["ld"][900] - 12)) <= 3, (during["la"], during["ld"])
+    assert abs(during["la"][700] - before["la"][700]) <= 1, (before["la"], during["la"])  # its own mix as before
+    assert during["la"][500] < -50, during["la"]
+    assert abs(during["lb"][500] - before["lb"][500]) <= 1, (before["lb"], during["lb"])  # b hears a as before
+    assert during["lb"][900] < -50, during["lb"]
+    for name in ("lc", "ld"):  # speaking stays in one mix
+        assert during[name][500] < -50 and during[name][700] < -50, (name, during[name])
+    assert after["la"][900] < -50 and after["la"][700] > -30, after["la"]

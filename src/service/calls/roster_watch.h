@@ -12,16 +12,16 @@
 #include <string>
 
 #include "api/api_message.h"
-#include "conference_events/roster.h"
+#include "conference_events/conference_subscription.h"
 #include "sip/user_agent.h"
 
 namespace confab::service {
 
-class RosterWatch final : public sip::SubscriberHandler {
+class RosterWatch final {
  public:
   using OnEvent = std::function<void(const api::ApiMessage& event)>;
   RosterWatch(sip::UserAgent& ua, std::string conference, std::string call_id, OnEvent on_event);
-  ~RosterWatch() override;  // un-SUBSCRIBEs
+  ~RosterWatch();  // un-SUBSCRIBEs
 
   // Reports everyone known as having left (the call left the conference).
   void leave();
@@ -29,17 +29,13 @@ class RosterWatch final : public sip::SubscriberHandler {
   // The current members as a <Roster> element with one <Member> per user.
   api::ApiMessage snapshot() const;
 
-  void on_notify(sip::Subscriber& subscriber, const sip::Message& notify) override;
-  void on_ended(sip::Subscriber& subscriber, int status, std::string_view why) override;
-
-  static constexpr unsigned kExpires = 600;
-
  private:
+  void changed(const std::vector<conference_events::RosterMember>& members);
+
   std::string conference_, call_id_;
   OnEvent on_event_;
-  conference_events::Roster roster_;
   std::map<std::string, std::string> members_;  // entity -> display name, as last reported
-  std::unique_ptr<sip::Subscriber> subscriber_;
+  std::unique_ptr<conference_events::ConferenceSubscription> subscription_;
 };
 
 }  // namespace confab::service

@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "service/calls/sipfrag.h"
+#include "sip/sipfrag.h"
 
 namespace confab::service {
 
@@ -56,7 +56,7 @@ void SipLeg::on_request_response(sip::Call&, sip::Method method, int status, con
 void SipLeg::on_notify(sip::Call&, const sip::Message& notify) {
   auto event = notify.header("Event");
   if (!events_ || !event || strncasecmp(event->c_str(), "refer", 5) != 0) return;
-  auto frag = parse_sipfrag(notify.body());
+  auto frag = sip::parse_sipfrag(notify.body());
   if (!frag) return;
   uint32_t id = 0;
   if (auto at = event->find(";id="); at != std::string::npos) id = static_cast<uint32_t>(std::strtoul(event->c_str() + at + 4, nullptr, 10));

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "service/calls/sipfrag.h"
+#include "sip/sipfrag.h"
 #include "sip/sdp.h"
 
 namespace confab::service {
@@ -59,7 +59,7 @@ void TransferCall::on_request_response(sip::Call& call, sip::Method method, int 
 }
 
 void TransferCall::on_notify(sip::Call& call, const sip::Message& notify) {
-  auto frag = parse_sipfrag(notify.body());
+  auto frag = sip::parse_sipfrag(notify.body());
   if (!frag || frag->status < 200) return;
   if (frag->status < 300) return finish(200, "transferred");
   finish(frag->status, "the target refused the device: SIP/2.0 " + std::to_string(frag->status) + " " + frag->reason);

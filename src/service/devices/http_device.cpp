@@ -1,24 +1,19 @@
 #include "service/devices/http_device.h"
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <boost/url.hpp>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <sstream>
 #include <stdexcept>
 
+#include "base/host_port.h"
+#include "http/http_client.h"
 #include "service/devices/device_runtime.h"
 #include "service/devices/device_settings.h"
 
 namespace confab::service {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 
 HttpTarget parse_http_url(const std::string& url) {
   // The path may hold {placeholders}, which are no URL characters: check the
@@ -101,63 +96,6 @@ using std::chrono::milliseconds;
 
 std::string as_is(std::string_view s) { return std::string(s); }
 
-struct HttpOutcome {
-  int status = 0;          // the HTTP status, 0 if none came
-  std::string reason;      // its reason phrase, or what went wrong
-  bool timed_out = false;
-};
-
-// One request over a fresh connection, bounded by one deadline for everything.
-struct HttpExchange : std::enable_shared_from_this<HttpExchange> {
-  HttpExchange(asio::io_context& io, DeviceRuntime& rt) : resolver(io), stream(io), deadline(io), runtime(rt) {}
-  asio::ip::tcp::resolver resolver;
-  beast::tcp_stream stream;
-  asio::steady_timer deadline;
-  DeviceRuntime& runtime;
-  bhttp::request<bhttp::string_body> request;
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  std::function<void(HttpOutcome)> done;
-  bool finished = false;
-
-  void start(const HttpTarget& to, milliseconds timeout) {
-    auto self = shared_from_this();
-    parser.body_limit(64 * 1024);
-    deadline.expires_after(timeout);
-    deadline.async_wait([self](const boost::system::error_code& ec) {
-      if (!ec) self->finish({0, "no answer within the time allowed", true});
-    });
-    resolver.async_resolve(to.host, std::to_string(to.port),
-                           [self](const boost::system::error_code& ec, asio::ip::tcp::resolver::results_type r) {
-                             if (ec) return self->finish({0, "cannot resolve the host: " + ec.message()});
-                             self->stream.async_connect(r, [self](const boost::system::error_code& ec, auto&&) {
-                               if (ec) return self->finish({0, "cannot connect: " + ec.message()});
-                               self->send();
-                             });
-                           });
-  }
-  void send() {
-    auto self = shared_from_this();
-    bhttp::async_write(stream, request, [self](const boost::system::error_code& ec, size_t) {
-      if (ec) return self->finish({0, "cannot send the request: " + ec.message()});
-      bhttp::async_read(self->stream, self->buffer, self->parser, [self](const boost::system::error_code& ec, size_t) {
-        if (ec) return self->finish({0, "no valid HTTP response: " + ec.message()});
-        auto& r = self->parser.get();
-        self->finish({static_cast<int>(r.result_int()), std::string(r.reason())});
-      });
-    });
-  }
-  void finish(HttpOutcome outcome) {
-    if (finished) return;
-    finished = true;
-    deadline.cancel();
-    resolver.cancel();
-    beast::error_code ignored;
-    stream.socket().close(ignored);
-    runtime.deliver([done = std::move(done), outcome] { done(outcome); });
-  }
-};
-
 class HttpDevice final : public Device {
  public:
   explicit HttpDevice(const DeviceConfig& c) : Device(c) {
@@ -218,33 +156,28 @@ class HttpDevice final : public Device {
 
   void dial(DeviceRuntime& runtime, const std::string& target, DeviceDone done) override {
     std::map<std::string, std::string> values{{"target", target}, {"device", phone_}};
-    auto x = std::make_shared<HttpExchange>(runtime.io(), runtime);
-    auto& r = x->request;
-    r.method(method_ == "POST" ? bhttp::verb::post : bhttp::verb::get);
-    r.target(fill_template(target_.path, values, url_encode));
-    r.version(11);
-    bool v6 = target_.host.find(':') != std::string::npos;
-    std::string host = v6 ? "[" + target_.host + "]" : target_.host;
-    r.set(bhttp::field::host, target_.port == 80 ? host : host + ":" + std::to_string(target_.port));
-    r.set(bhttp::field::user_agent, "confab-service");
-    r.set(bhttp::field::connection, "close");
-    for (auto& [k, v] : headers_) r.set(k, v);
-    if (method_ == "POST") {
-      r.body() = fill_template(body_, values, json_body_ ? json_escape : url_encode);
-      r.prepare_payload();
-    }
-    std::string what = method_ + " http://" + std::string(r[bhttp::field::host]) + std::string(r.target());
+    http::ClientRequest r;
+    r.method = method_;
+    r.host = target_.host;
+    r.port = target_.port;
+    r.target = fill_template(target_.path, values, url_encode);
+    r.headers = headers_;
+    r.headers.emplace_back("User-Agent", "confab-service");
+    if (method_ == "POST") r.body = fill_template(body_, values, json_body_ ? json_escape : url_encode);
+    r.timeout = timeout_;
+    r.body_limit = 64 * 1024;
+    std::string what = method_ + " http://" + base::HostPort{target_.host, target_.port}.str() + r.target;
     spdlog::info("device {}: {} (click-to-dial {})", id_, what, target);
-    x->done = [this, done = std::move(done), what](HttpOutcome o) {
-      if (o.status >= 200 && o.status < 300) return done(200, "the phone is calling (HTTP " + std::to_string(o.status) + ")");
-      std::string why = o.status ? "HTTP " + std::to_string(o.status) + " " + o.reason : o.reason;
-      if (o.status >= 300 && o.status < 400) why += " (redirects are not followed)";
-      spdlog::warn("device {}: {} failed: {}", id_, what, why);
-      done(o.status >= 300 ? o.status : (o.timed_out ? 504 : 502), "device " + id_ + ": " + why);
-    };
-    auto to = target_;
-    auto timeout = timeout_;
-    asio::post(runtime.io(), [x, to, timeout] { x->start(to, timeout); });
+    http::send_request(runtime.io(), std::move(r), [this, &runtime, done = std::move(done), what](http::ClientResponse o) {
+      runtime.deliver([this, done, what, o] {
+        if (o.status >= 200 && o.status < 300)
+          return done(200, "the phone is calling (HTTP " + std::to_string(o.status) + ")");
+        std::string why = o.error();
+        if (o.status >= 300 && o.status < 400) why += " (redirects are not followed)";
+        spdlog::warn("device {}: {} failed: {}", id_, what, why);
+        done(o.status >= 300 ? o.status : (o.timed_out ? 504 : 502), "device " + id_ + ": " + why);
+      });
+    });
   }
 
  private:

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace confab::service {
+namespace confab::sip {
 
 struct SipfragStatus {
   int status = 0;      // 100..699
@@ -15,4 +15,4 @@ struct SipfragStatus {
 // nullopt unless `body` starts with "SIP/2.0 " and exactly three digits.
 std::optional<SipfragStatus> parse_sipfrag(std::string_view body);
 
-}  // namespace confab::service
+}  // namespace confab::sip

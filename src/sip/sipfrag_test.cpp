@@ -1,8 +1,8 @@
-#include "service/calls/sipfrag.h"
+#include "sip/sipfrag.h"
 
 #include <gtest/gtest.h>
 
-namespace confab::service {
+namespace confab::sip {
 namespace {
 
 int status(std::string_view body) {
@@ -22,4 +22,4 @@ TEST(Sipfrag, ReadsTheStatusLine) {
 }
 
 }  // namespace
-}  // namespace confab::service
+}  // namespace confab::sip

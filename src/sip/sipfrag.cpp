@@ -1,8 +1,8 @@
-#include "service/calls/sipfrag.h"
+#include "sip/sipfrag.h"
 
 #include <charconv>
 
-namespace confab::service {
+namespace confab::sip {
 
 std::optional<SipfragStatus> parse_sipfrag(std::string_view body) {
   constexpr std::string_view kPrefix = "SIP/2.0 ";
@@ -17,4 +17,4 @@ std::optional<SipfragStatus> parse_sipfrag(std::string_view body) {
   return SipfragStatus{code, std::string(reason)};
 }
 
-}  // namespace confab::service
+}  // namespace confab::sip

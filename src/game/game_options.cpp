@@ -1,0 +1,47 @@
+#include "game/game_options.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "sip/uri.h"
+
+namespace confab::game {
+
+std::string parse_conference_host(std::string_view text) {
+  auto hp = base::split_host_port(text, true);
+  if (!hp || hp->host.empty())
+    throw std::invalid_argument("--conference-host must be HOST or HOST:PORT (e.g. 127.0.0.1:5080), not '" +
+                                std::string(text) + "'");
+  return sip::host_port(hp->host, hp->port ? std::to_string(hp->port) : "");
+}
+
+std::string parse_admin_url(std::string_view text) {
+  std::string_view rest = text;
+  const std::string_view scheme = "http://";
+  bool ok = rest.substr(0, scheme.size()) == scheme;
+  if (ok) {
+    rest.remove_prefix(scheme.size());
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    auto hp = base::split_host_port(rest);
+    ok = hp && hp->port != 0;
+  }
+  if (!ok)
+    throw std::invalid_argument("--admin must be the conference server's admin API as http://HOST:PORT "
+                                "(e.g. http://127.0.0.1:5081), not '" + std::string(text) + "'");
+  return "http://" + std::string(rest);
+}
+
+std::string read_token_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("--admin-token-file " + path + ": cannot be read");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string token = buffer.str();
+  auto first = token.find_first_not_of(" \t\r\n");
+  auto last = token.find_last_not_of(" \t\r\n");
+  if (first == std::string::npos) throw std::runtime_error("--admin-token-file " + path + ": is empty");
+  return token.substr(first, last - first + 1);
+}
+
+}  // namespace confab::game
