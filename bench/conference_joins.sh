@@ -55,21 +55,12 @@ NULL_PORT="${NULL_PORT:-5382}" RTP_PORTS="${RTP_PORTS:-10000-19999}"
 SIPP=$(command -v sipp || true)
 OUT=$(mktemp -d /tmp/confab-bench-conference.XXXXXX)
 printf '[conference]\nmax_participants = 60\nmax_conferences = 10000\n' >"$OUT/conference.toml"
+. bench/lib.sh  # stop_all, busy, wait_port, search
 PIDS=()
-stop_all() {
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
-  wait 2>/dev/null || true
-  PIDS=()
-}
 trap stop_all EXIT
 
-port_busy() { [ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]; }
-wait_port() { # port pid: until something listens on the UDP port (5 s at most) and pid still runs
-  for _ in $(seq 50); do port_busy "$1" && kill -0 "$2" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
 for p in "$CONF_PORT" "$MIXER_PORT" "$GEN_PORT" "$NULL_PORT"; do
-  if port_busy "$p"; then
+  if busy "$p"; then
     echo "UDP port $p is in use; pick others (CONF_PORT, MIXER_PORT, GEN_PORT, NULL_PORT)" >&2
     exit 1
   fi
@@ -127,9 +118,6 @@ harness_step() { # rate
   [ "$ok" = 1 ]
 }
 
-# search(): bench/lib.sh
-. bench/lib.sh
-
 echo "== confab conference: joins/s into conferences of $SIZE, everyone subscribed" \
   "(${STEP}s per step, at most $MAX_JOINS joins)"
 read -ra rates <<<"$RATES"
@@ -157,7 +145,6 @@ if [ "$rate" -gt 0 ]; then
     printf "  server CPU per join (INVITE, mixer leg, SUBSCRIBE, NOTIFYs, teardown): %.2f ms\n", 1000 * c / j }'
 fi
 echo "harness ceiling (confab-conf-load vs SIPp null server): $ceiling joins/s"
-ratio() { awk -v a="${1%+}" -v b="${2%+}" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo "RATIO conference/target = $(ratio "$best" "$TARGET")"
 note=""
 [[ "$ceiling" == *+ ]] && note=" (ceiling not reached: upper bound)"

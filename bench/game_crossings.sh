@@ -38,6 +38,7 @@
 # are off the defaults so that the integration tests can run meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BUILD="${BUILD:-build}"
 if [ ! -x "$BUILD/confab" ] || [ ! -x "$BUILD/confab-game-load" ]; then
   [ "$BUILD" = build ] || { echo "$BUILD/confab or $BUILD/confab-game-load missing" >&2; exit 1; }
@@ -53,19 +54,7 @@ LOAD_RTP_PORT="${LOAD_RTP_PORT:-45500}"
 TARGET_PLAYERS=500 TARGET_RATE=200 CEILING_P99_MS=40
 OUT=$(mktemp -d /tmp/confab-bench-game.XXXXXX)
 PIDS=()
-stop_all() {
-  for p in "${PIDS[@]:-}"; do [ -z "$p" ] || kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  PIDS=()
-}
 trap stop_all EXIT
-
-busy() { [ -n "$(ss -Hln "sport = :$1" 2>/dev/null)" ]; }  # UDP or TCP
-wait_port() { # port pid: until something listens on the port (5 s at most) and pid still runs
-  for _ in $(seq 50); do busy "$1" && kill -0 "$2" 2>/dev/null && return 0; sleep 0.1; done
-  echo "nothing listens on port $1 (see $OUT)" >&2
-  return 1
-}
 for p in "$GAME_PORT" "$GAME_SIP_PORT" "$CONF_PORT" "$ADMIN_PORT" "$MIXER_PORT" "$MIXER_HTTP_PORT" "$LOAD_PORT" \
          "$PHONE_PORT" $((PHONE_PORT + 2)) $((PHONE_PORT + 4)) $((PHONE_PORT + 6)) "$LOAD_RTP_PORT"; do
   if busy "$p"; then echo "port $p is in use; pick others (see the env list at the top of $0)" >&2; exit 1; fi
@@ -87,11 +76,6 @@ world >"$OUT/world.toml"
 echo secret >"$OUT/admin-token"
 ZONE_A="sip:bench-z0_0@127.0.0.1:$CONF_PORT" ZONE_B="sip:bench-z1_0@127.0.0.1:$CONF_PORT"
 
-start() { # cpu name args...: a process pinned to cpu, its output in $OUT/name.log; sets $pid
-  local cpu=$1 name=$2; shift 2
-  taskset -c "$cpu" "$@" >"$OUT/$name.log" 2>&1 &
-  pid=$!; PIDS+=("$pid")
-}
 phone() { # name port-offset rtp-offset args...
   local name=$1 port=$((PHONE_PORT + $2)) rtp=$((45000 + $3)); shift 3
   start "$PEER_CPU" "$name" "$BUILD/confab" phone --listen "127.0.0.1:$port" --rtp-ports "$rtp-$((rtp + 39))" "$@"
@@ -173,7 +157,6 @@ echo "mixer late ticks over the whole run: ${late:-?}"
 echo "gap heard at a switch between zones z0_0 (900 Hz) and z1_0 (1300 Hz):"
 echo "  $walker_gap"
 echo "  $redial_gap"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0 && a >= 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo "RATIO players-with-a-leg/target = $(ratio "$(field legs)" "$TARGET_PLAYERS")"
 echo "RATIO carried-crossings/target = $(ratio "$(field moves_per_s)" "$TARGET_RATE")"
 echo "RATIO move-p99/ceiling (lower is better) = $(ratio "$(field move_p99_ms)" "$CEILING_P99_MS")"

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <utility>
 #include <string>
@@ -27,6 +28,7 @@ void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runne
 void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_game_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_web_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_desktop_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 // join, external-join, same-device-join, invite, hangup, calls, devices, events, api, approve, chooser, open
@@ -36,6 +38,10 @@ void add_client_commands(CLI::App& app, const GlobalOptions& global, Runner& run
 // What a sip:/sips:/tel:/callto: link asks to join, as the API takes it ("" if
 // none): a sip:/sips: URI, or tel:<digits> (the service routes it to its gateway).
 std::string sip_target_of_link(const std::string& link);
+
+// packaging/NAME (a file or directory) beside the binary's build or install tree,
+// or in /usr/share/confab; throws std::runtime_error if none has it.
+std::filesystem::path packaged_path(const std::string& name);
 
 // --listen values ([udp:|tcp:]HOST:PORT), or `fallback` when none; throws on a bad one.
 std::vector<sip::ListenSpec> parse_listen(const std::vector<std::string>& specs, const std::string& fallback);

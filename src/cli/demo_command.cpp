@@ -6,6 +6,8 @@
 // the roster. Then the service puts "you" into that conference on your desk
 // phone (Join), moves the call to sip:lobby@... without hanging up
 // (SameDeviceJoin), and prints the roster events and what the desk phone hears.
+// Last come the game server (three bots in its zones) and the web site
+// (`confab web` with the example site in packaging/site).
 #include <signal.h>
 
 #include <cmath>
@@ -13,6 +15,7 @@
 #include <future>
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 #include <fstream>
 #include <regex>
@@ -30,6 +33,7 @@
 #include "service/client_service.h"
 #include "service/paths.h"
 #include "sip/event_loop.h"
+#include "web/web_server.h"
 
 namespace confab::cli {
 
@@ -305,7 +309,19 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
     for (auto& [name, sip] : go.bots) g->add_bot(name, sip);
     return g;
   });
+  // The web site: the example film-fans forum, each page a conference, two of them with someone in.
+  for (auto& [name, tone, port, page] :
+       {std::tuple{"eve", 2300, 5194, "films-dune"}, {"frank", 2500, 5196, "films-alien"}})
+    bots.push_back(spawn_phone(name, tone, port, "sip:web-" + std::string(page) + "@" + conference_addr, via, dir));
+  web::WebOptions wo;
+  wo.site = packaged_path("site").string();
+  wo.conference_host = conference_addr;
+  PartThread<web::WebServer> web_server(
+      [&](sip::EventLoop& loop) { return std::make_unique<web::WebServer>(loop, wo); });
   std::cout << "  desk hears:" << hearing(desk, all) << "\n\n"
+            << "Web site: http://" << wo.listen.str() << "/  (a film-fans forum from " << wo.site
+            << ";\n  each page is a conference, sip:web-<page>@" << conference_addr
+            << ", and lists who is in it: eve 2300 Hz is on /films/dune,\n  frank 2500 Hz on /films/alien)\n\n"
             << "Game server: http://" << go.listen.str() << "/  (a world of four quadrants, each a conference;\n"
             << "  bots red 1700 Hz, green 1900 Hz and blue 2100 Hz wander it). Join with a name and the SIP\n"
             << "  address of a phone (e.g. confab phone --listen 127.0.0.1:5192 --auto-answer --sound-card), walk\n"

@@ -14,6 +14,17 @@
 
 namespace confab::cli {
 
+std::filesystem::path packaged_path(const std::string& name) {
+  namespace fs = std::filesystem;
+  fs::path self = fs::read_symlink("/proc/self/exe");
+  for (fs::path dir : {self.parent_path() / ".." / "packaging", self.parent_path() / ".." / "share" / "confab",
+                       fs::path("/usr/share/confab")}) {
+    std::error_code ec;
+    if (fs::exists(dir / name, ec)) return dir / name;
+  }
+  throw std::runtime_error("cannot find packaging/" + name + " next to " + self.string());
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -23,20 +34,14 @@ constexpr const char* kSchemes[] = {"x-scheme-handler/sip", "x-scheme-handler/si
 
 // The packaging/ file `name`, with "confab " commands pointing at `binary`.
 std::string packaged(const std::string& name, const std::string& binary) {
-  fs::path self = fs::read_symlink("/proc/self/exe");
-  for (fs::path dir : {self.parent_path() / ".." / "packaging", self.parent_path() / ".." / "share" / "confab",
-                       fs::path("/usr/share/confab")}) {
-    std::ifstream in(dir / name);
-    if (!in) continue;
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string s = text.str();
-    // "Exec=confab open %u" -> "Exec=/path/to/confab open %u" (and ExecStart= likewise)
-    for (size_t at = 0; (at = s.find("=confab ", at)) != std::string::npos; at += binary.size())
-      s.replace(at + 1, 6, binary);
-    return s;
-  }
-  throw std::runtime_error("cannot find packaging/" + name + " next to " + self.string());
+  std::ifstream in(packaged_path(name));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  // "Exec=confab open %u" -> "Exec=/path/to/confab open %u" (and ExecStart= likewise)
+  for (size_t at = 0; (at = s.find("=confab ", at)) != std::string::npos; at += binary.size())
+    s.replace(at + 1, 6, binary);
+  return s;
 }
 
 int run(const std::vector<std::string>& args) {

@@ -4,6 +4,7 @@
 #include "game/game_server.h"
 #include "game/server_voice.h"
 #include "sip/event_loop.h"
+#include "sip/uri.h"
 
 namespace confab::cli {
 
@@ -23,7 +24,7 @@ struct GameArgs {
 game::GameOptions game_options(const GameArgs& a) {
   game::GameOptions o;
   o.listen = base::parse_host_port(a.listen, "--listen");
-  if (!a.conference_host.empty()) o.conference_host = game::parse_conference_host(a.conference_host);
+  if (!a.conference_host.empty()) o.conference_host = sip::parse_conference_host(a.conference_host);
   if (!a.admin.empty()) o.admin_url = game::parse_admin_url(a.admin);
   if (!a.admin_token_file.empty()) {
     if (a.admin.empty()) throw std::invalid_argument("--admin-token-file needs --admin (the admin API it is for)");

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   confab::cli::add_phone_command(app, global, runner);
   confab::cli::add_conference_command(app, global, runner);
   confab::cli::add_game_command(app, global, runner);
+  confab::cli::add_web_command(app, global, runner);
   confab::cli::add_service_command(app, global, runner);
   confab::cli::add_client_commands(app, global, runner);
   confab::cli::add_desktop_command(app, global, runner);

@@ -19,6 +19,7 @@ struct ServiceArgs {
   std::string plugin_dir;
   bool register_at_proxy = false;
   int keepalive_s = -1;
+  int leave_grace_s = -1;
 };
 
 }  // namespace
@@ -46,6 +47,10 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
   cmd->add_option("--token-file", a->token_file, "where the TCP token is written (default $XDG_RUNTIME_DIR/confab/token)");
   cmd->add_option("--keepalive", a->keepalive_s, "seconds between in-dialog OPTIONS probes of a call's legs; 0: off "
                                                 "(default 30)");
+  cmd->add_option("--leave-grace", a->leave_grace_s,
+                  "seconds a web page's call outlives the last page of its site (its origin); 0: never ended "
+                  "(default 10)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--web-api", a->web_api, "HOST:PORT of the WebSocket API and device chooser page, or off "
                                            "(default 127.0.0.1:5066)");
   cmd->add_option("--origins-file", a->origins_file, "approved web origins (default ~/.config/confab/approved-origins)");
@@ -91,6 +96,7 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
       set(a->plugin_dir, c.plugin_dir);
       if (a->register_at_proxy) c.register_at_proxy = true;
       if (a->keepalive_s >= 0) c.keepalive_s = static_cast<unsigned>(a->keepalive_s);
+      if (a->leave_grace_s >= 0) c.leave_grace_s = static_cast<unsigned>(a->leave_grace_s);
       sip::EventLoop loop;
       service::ClientService service(loop, c);
       service.start();

@@ -8,14 +8,6 @@
 
 namespace confab::game {
 
-std::string parse_conference_host(std::string_view text) {
-  auto hp = base::split_host_port(text, true);
-  if (!hp || hp->host.empty())
-    throw std::invalid_argument("--conference-host must be HOST or HOST:PORT (e.g. 127.0.0.1:5080), not '" +
-                                std::string(text) + "'");
-  return sip::host_port(hp->host, hp->port ? std::to_string(hp->port) : "");
-}
-
 std::string parse_admin_url(std::string_view text) {
   std::string_view rest = text;
   const std::string_view scheme = "http://";

@@ -27,9 +27,6 @@ struct GameOptions {
   std::chrono::milliseconds join_timeout{10000};  // a connection that has not joined by then is closed
 };
 
-// --conference-host: HOST or HOST:PORT, as "host[:port]" for a SIP URI
-// ("[::1]:5080"). Throws std::invalid_argument naming the option and the text.
-std::string parse_conference_host(std::string_view text);
 // --admin: "http://HOST:PORT" (a trailing "/" allowed), returned without the slash.
 std::string parse_admin_url(std::string_view text);
 // The token in `path` (surrounding whitespace dropped); throws std::runtime_error

@@ -12,6 +12,7 @@
 namespace confab::embedded {
 std::string_view game_html();
 std::string_view game_js();
+std::string_view game_confab_js();
 }  // namespace confab::embedded
 
 namespace confab::game {
@@ -59,6 +60,8 @@ void GameServer::serve() {
   http_.route("GET", "/", [](const http::Request&) { return page(embedded::game_html(), "text/html; charset=utf-8"); });
   http_.route("GET", "/game.js",
               [](const http::Request&) { return page(embedded::game_js(), "text/javascript; charset=utf-8"); });
+  http_.route("GET", "/confab.js",
+              [](const http::Request&) { return page(embedded::game_confab_js(), "text/javascript; charset=utf-8"); });
   http_.route("GET", "/world", [this](const http::Request&) { return http::Response::json(200, world_json_); });
   http_.route("GET", "/metrics", [this, alive = std::weak_ptr<int>(alive_)](const http::Request&) {
     return http::call_on(loop_, [this, alive] {

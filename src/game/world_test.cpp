@@ -175,12 +175,7 @@ TEST(World, AMissingFileIsAnError) {
   EXPECT_THROW(load_world("/nonexistent/world.toml", ""), std::runtime_error);
 }
 
-TEST(GameOptions, ConferenceHostAdminUrlAndTokenFile) {
-  EXPECT_EQ(parse_conference_host("127.0.0.1:5080"), "127.0.0.1:5080");
-  EXPECT_EQ(parse_conference_host("conf.example.com"), "conf.example.com");
-  EXPECT_EQ(parse_conference_host("[::1]:5080"), "[::1]:5080");
-  EXPECT_THROW(parse_conference_host("host:port"), std::invalid_argument);
-  EXPECT_THROW(parse_conference_host(""), std::invalid_argument);
+TEST(GameOptions, AdminUrlAndTokenFile) {
   EXPECT_EQ(parse_admin_url("http://127.0.0.1:5081/"), "http://127.0.0.1:5081");
   EXPECT_EQ(parse_admin_url("http://[::1]:5081"), "http://[::1]:5081");
   EXPECT_THROW(parse_admin_url("127.0.0.1:5081"), std::invalid_argument);

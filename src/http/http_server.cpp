@@ -57,6 +57,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   std::thread thread;
   std::mutex mutex;
   std::vector<std::pair<std::pair<std::string, std::string>, Handler>> routes;  // ((method, path), handler)
+  Handler fallback;  // what no route matches
   std::string token;
   std::map<std::string, WebSocketHandler> websockets;  // by path
   std::unordered_map<uint64_t, std::shared_ptr<WsSession>> ws_sessions;  // io thread only
@@ -80,6 +81,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
           break;
         }
       }
+      if (!handler && !path_known && fallback) handler = fallback;
     }
     if (!handler) return path_known ? Response::error(405, "method not allowed") : Response::error(404, "not found");
     try {
@@ -123,14 +125,14 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
       }
       if (ec) {
         // Oversized or malformed: answer once, then close.
-        int status = ec == beast::http::error::body_limit ? 413 : 400;
+        int status = ec == beast::http::error::body_limit ? 413 : ec == beast::http::error::header_limit ? 431 : 400;
         send(Response::error(status, ec.message()), false);
         return;
       }
       auto& msg = parser->get();
       Request req = to_request(msg);
       if (beast::websocket::is_upgrade(msg)) return upgrade(std::move(req));
-      send(server.dispatch(req), msg.keep_alive());
+      send(server.dispatch(req), msg.keep_alive(), msg.method() == beast::http::verb::head);
     }
 
     template <typename Msg>
@@ -152,16 +154,21 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 
     void upgrade(Request req);
 
-    void send(const Response& r, bool keep_alive) {
+    // A response to HEAD has the headers of the GET (its Content-Length too) and no body.
+    void send(const Response& r, bool keep_alive, bool head = false) {
       response = {};
       response.version(11);
       response.result(static_cast<beast::http::status>(r.status));
       response.set(beast::http::field::server, "confab");
       response.set(beast::http::field::content_type, r.content_type);
       for (auto& [n, v] : r.headers) response.set(n, v);
-      response.body() = r.body;
       response.keep_alive(keep_alive);
-      response.prepare_payload();
+      if (head) {
+        response.content_length(r.body.size());
+      } else {
+        response.body() = r.body;
+        response.prepare_payload();
+      }
       beast::http::async_write(stream, response,
                                [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                                  if (ec || !keep_alive)
@@ -327,6 +334,11 @@ Server::~Server() { stop(); }
 void Server::route(const std::string& method, const std::string& path, Handler handler) {
   std::lock_guard lock(impl_->mutex);
   impl_->routes.push_back({{method, path}, std::move(handler)});
+}
+
+void Server::fallback(Handler handler) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->fallback = std::move(handler);
 }
 
 void Server::require_token(std::string token) {

@@ -79,6 +79,8 @@ class Server {
 
   // Exact path, or a prefix when `path` ends with '/' (e.g. "/mixes/").
   void route(const std::string& method, const std::string& path, Handler handler);
+  // Requests for a path no route has (any method) go to `handler` instead of a 404.
+  void fallback(Handler handler);
   // WebSocket upgrades on exactly `path` (ws://host:port/path).
   void websocket(const std::string& path, WebSocketHandler handler);
   // Every request must then carry "Authorization: Bearer <token>" (else 401).

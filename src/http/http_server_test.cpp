@@ -153,3 +153,20 @@ TEST(HttpServer, WebSocketsAdmitByRequestAndCarryTextBothWays) {
 }
 
 }  // namespace
+
+TEST(HttpServer, FallbackHeadAndOversizedHeaders) {
+  Server server("127.0.0.1", 0);
+  server.route("GET", "/exact", [](const Request&) { return Response::json(200, "{}"); });
+  server.fallback([](const Request& r) { return Response{200, "text/plain", r.method + " " + r.path, {}}; });
+  server.start();
+  auto port = server.port();
+  auto any = http_exchange(port, "PUT /some/where HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(any.find("PUT /some/where"), std::string::npos) << any;
+  // HEAD: the GET's Content-Length, no body.
+  auto head = http_exchange(port, "HEAD /file HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(head.find("Content-Length: 10"), std::string::npos) << head;
+  EXPECT_EQ(head.find("HEAD /file"), std::string::npos) << head;
+  std::string huge(20 * 1024, 'a');
+  EXPECT_NE(http_exchange(port, "GET /" + huge + " HTTP/1.1\r\nHost: x\r\n\r\n").find("431"), std::string::npos);
+  EXPECT_NE(http_exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + huge + "\r\n\r\n").find("431"), std::string::npos);
+}

@@ -97,6 +97,12 @@ void subscribe(ClientService& service, const Message& m, const Reply& reply) {
   if (!service.events().subscribe(reply.connection(), events))
     return reply.error(403, "web pages get calls and roster events only");
   reply.ok(events.empty() ? "unsubscribed" : "subscribed");
+  // A new roster subscriber (a page that just opened) first hears who is in each conference now.
+  if (events.count("roster"))
+    for (auto roster : service.calls().rosters()) {
+      for (auto& member : roster.children) member.name = "Joined";
+      if (!roster.children.empty()) reply.connection()->send(roster);
+    }
 }
 
 // Authentication is for TCP, where the transport checks it first; elsewhere it is a no-op.

@@ -134,8 +134,17 @@ ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config)
   if (config_.register_at_proxy) registration_ = ua_->register_at(config_.identity, config_.proxy, 600);
 
   calls_ = std::make_unique<CallRegistry>(loop_, *ua_, [this](const std::string& kind, const api::ApiMessage& event) {
+    if (leave_grace_ && kind == "calls" && event.attr("state") == "ended") leave_grace_->call_ended(event.attr("id"));
     events_.publish(kind, event);
   });
+  leave_grace_ = std::make_unique<WebLeaveGrace>(
+      loop_, std::chrono::seconds(config_.leave_grace_s), [this](const std::string& id, const std::string& origin) {
+        ServiceCall* call = calls_->find(id);
+        if (!call || call->ended()) return;
+        spdlog::info("service: call {} ended: every page of {} closed {} s ago (leave_grace_s)", id, origin,
+                     config_.leave_grace_s);
+        end_call(*call);
+      });
   chooser_ = std::make_unique<DeviceChooser>(loop_, *devices_, events_, std::chrono::seconds(config_.choice_timeout_s));
   device_runtime_ = std::make_unique<DeviceRuntime>(loop_, runtime_dir() + "/devices");
   open_api();
@@ -197,6 +206,7 @@ void ClientService::shutdown() {
   chooser_->shutdown();
   if (device_runtime_) device_runtime_->stop();  // pending device completions are dropped
   calls_->clear();  // hangs up what is left
+  leave_grace_.reset();  // its timers, on this thread
   registration_.reset();
   ua_->shutdown();
   devices_->stop_all();  // launched softphones quit, after our goodbyes
@@ -211,7 +221,18 @@ void ClientService::on_message(const std::shared_ptr<ApiConnection>& from, api::
   commands_.dispatch(from, message);
 }
 
-void ClientService::on_closed(const std::shared_ptr<ApiConnection>& connection) { events_.forget(*connection); }
+void ClientService::on_opened(const std::shared_ptr<ApiConnection>& connection) {
+  if (auto origin = web_origin(*connection); !origin.empty() && leave_grace_) leave_grace_->page_opened(origin);
+}
+
+void ClientService::on_closed(const std::shared_ptr<ApiConnection>& connection) {
+  events_.forget(*connection);
+  if (auto origin = web_origin(*connection); !origin.empty() && leave_grace_) leave_grace_->page_closed(origin);
+}
+
+void ClientService::taken_by(const Reply& reply, const std::string& call_id) {
+  if (leave_grace_) leave_grace_->call_taken(call_id, reply.connection() ? web_origin(*reply.connection()) : "");
+}
 
 void ClientService::on_request(sip::IncomingRequest request) { tunnel_->on_request(std::move(request)); }
 
@@ -271,8 +292,9 @@ void ClientService::start_call(Device& device, CallMode mode, const JoinRequest&
 }
 
 void ClientService::join(const JoinRequest& request, const Reply& reply) {
-  place_call(request, [reply, request](int status, const std::string& reason, ServiceCall* call) {
+  place_call(request, [this, reply, request](int status, const std::string& reason, ServiceCall* call) {
     if (status >= 300) return reply.error(status, reason);
+    taken_by(reply, call->id());
     reply.ok(call->mode() == CallMode::Loop ? "connected" : "transferred",
              {{"call", call->id()},
               {"target", call->target_uri()},
@@ -297,14 +319,17 @@ void ClientService::same_device_join(const std::string& original, const Reply& r
   std::string error, target = resolve_target(original, config_.tel_gateway, error);
   if (target.empty()) return reply.error(400, error);
   auto* call = calls_->current();
-  if (!call) return join({target, "", CallMode::Loop}, reply);  // nothing to move: as Join on the default device
+  if (!call) return external_join(target, reply);  // nothing to move: the user picks the device
+  if (call->target_uri() == target) {  // already there (a page reloaded, another tab of the same page)
+    taken_by(reply, call->id());
+    return reply.ok("already there", {{"call", call->id()}, {"target", target}, {"how", "none"}});
+  }
   bool replaces = same_server(call->target_uri(), target);
-  call->move_to(target, replaces, [reply, id = call->id(), target](int status, const std::string& reason,
-                                                                   const std::string& how) {
-    if (status < 300)
-      reply.ok("moved", {{"call", id}, {"target", target}, {"how", how}});
-    else
-      reply.error(status, reason);
+  call->move_to(target, replaces, [this, reply, id = call->id(), target](int status, const std::string& reason,
+                                                                         const std::string& how) {
+    if (status >= 300) return reply.error(status, reason);
+    taken_by(reply, id);
+    reply.ok("moved", {{"call", id}, {"target", target}, {"how", how}});
   });
 }
 
@@ -340,12 +365,16 @@ void ClientService::hangup(const std::string& call_id, const Reply& reply) {
     if (cancelled) return reply.ok("cancelled", {{"cancelled", std::to_string(cancelled)}});
     return reply.error(404, call_id.empty() ? "no current call" : "no call " + call_id);
   }
-  call->hangup();
-  Device* device = devices_->find(call->device_id());
-  if (device && !calls_->device_in_use(call->device_id(), id)) device->calls_ended(*device_runtime_);
+  end_call(*call);
   std::vector<std::pair<std::string, std::string>> ids{{"call", id}};
   if (cancelled) ids.emplace_back("cancelled", std::to_string(cancelled));
   reply.ok("hung up", ids);
+}
+
+void ClientService::end_call(ServiceCall& call) {
+  call.hangup();
+  Device* device = devices_->find(call.device_id());
+  if (device && !calls_->device_in_use(call.device_id(), call.id())) device->calls_ended(*device_runtime_);
 }
 
 // ---- the user's side: web origins, the chooser page's view ----

@@ -26,6 +26,7 @@
 #include "service/api/event_hub.h"
 #include "service/api/origin_policy.h"
 #include "service/api/reply.h"
+#include "service/api/web_leave_grace.h"
 #include "service/calls/call_registry.h"
 #include "service/choice/device_chooser.h"
 #include "service/devices/device_registry.h"
@@ -92,6 +93,7 @@ class ClientService final : public sip::UserAgent::Handler, public ApiHandler, p
   void on_request(sip::IncomingRequest request) override;
   // ApiHandler
   void on_message(const std::shared_ptr<ApiConnection>& from, api::ApiMessage message) override;
+  void on_opened(const std::shared_ptr<ApiConnection>& connection) override;
   void on_closed(const std::shared_ptr<ApiConnection>& connection) override;
 
  private:
@@ -101,6 +103,10 @@ class ClientService final : public sip::UserAgent::Handler, public ApiHandler, p
   void place_call(const JoinRequest& request, CallPlaced done);
   // Once the device is ready (Device::prepare).
   void start_call(Device& device, CallMode mode, const JoinRequest& request, CallPlaced done);
+  // Hangs `call` up; its device hears it is free when no other call uses it.
+  void end_call(ServiceCall& call);
+  // The web origin that asked for `call` now owns it (WebLeaveGrace); a local program's request frees it.
+  void taken_by(const Reply& reply, const std::string& call_id);
   // A loop-mode call's legs, through the service's user agent.
   std::unique_ptr<class SipLegDialer> leg_dialer(const std::string& call_id);
   // Incoming calls (incoming_calls.cpp).
@@ -123,6 +129,7 @@ class ClientService final : public sip::UserAgent::Handler, public ApiHandler, p
   std::vector<std::string> runtime_files_;  // written at start, removed at shutdown
   std::unique_ptr<ApiServer> api_;
   OriginPolicy origins_;
+  std::unique_ptr<WebLeaveGrace> leave_grace_;  // web pages' calls end when their site is left
   std::shared_ptr<WebApi> web_;
   std::unique_ptr<Tunnel> tunnel_;
   std::unique_ptr<PluginLoader> plugins_;

@@ -56,6 +56,10 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
         if (*v < 0) throw std::runtime_error("service.keepalive_s must not be negative");
         c.keepalive_s = static_cast<unsigned>(*v);
       }
+      if (auto v = t["leave_grace_s"].value<int64_t>()) {
+        if (*v < 0) throw std::runtime_error("service.leave_grace_s must not be negative");
+        c.leave_grace_s = static_cast<unsigned>(*v);
+      }
       if (auto v = t["transaction_timeout_ms"].value<int64_t>()) {
         if (*v < 1000) throw std::runtime_error("service.transaction_timeout_ms must be at least 1000");
         c.transaction_timeout_ms = static_cast<unsigned>(*v);

@@ -32,6 +32,7 @@ struct ServiceConfig {
   unsigned choice_timeout_s = 120;  // how long an ExternalJoin waits for the user to pick a device
   unsigned transaction_timeout_ms = 32000;  // how long a request waits for its final response
   unsigned keepalive_s = 30;  // in-dialog OPTIONS to both legs of a loop-mode call; 0: off
+  unsigned leave_grace_s = 10;  // a web page's call ends this long after its origin's last page closed; 0: never
   std::string plugin_dir;  // shared objects loaded at start (service/plugin.h); "" for none
 };
 

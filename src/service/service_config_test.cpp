@@ -20,6 +20,7 @@ identity = "sip:alice@example.com"
 default_device = "desk"
 incoming_device = "mobile"
 api_tcp = "off"
+leave_grace_s = 0
 
 [devices.desk]
 kind = "sip"
@@ -37,6 +38,8 @@ mode = "transfer"
   EXPECT_EQ(c.identity, "sip:alice@example.com");
   EXPECT_EQ(c.api_tcp, "off");
   EXPECT_EQ(c.incoming_device, "mobile");
+  EXPECT_EQ(c.leave_grace_s, 0u);
+  EXPECT_EQ(ServiceConfig{}.leave_grace_s, 10u);
   ASSERT_EQ(c.devices.size(), 2u);
   std::map<std::string, std::unique_ptr<Device>> devices;
   for (auto& d : c.devices) devices[d.id] = DeviceFactory::instance().make(d);

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 #include <strings.h>
 
+#include "base/host_port.h"
 #include "sip/sofia_runtime.h"
 
 namespace confab::sip {
@@ -165,6 +167,14 @@ bool Uri::equivalent(const Uri& o) const {
     if (a && !iequals(*a, *b)) return false;
   }
   return true;
+}
+
+std::string parse_conference_host(std::string_view text) {
+  auto hp = base::split_host_port(text, true);
+  if (!hp || hp->host.empty())
+    throw std::invalid_argument("--conference-host must be HOST or HOST:PORT (e.g. 127.0.0.1:5080), not '" +
+                                std::string(text) + "'");
+  return host_port(hp->host, hp->port ? std::to_string(hp->port) : "");
 }
 
 std::string host_port(std::string_view host, std::string_view port) {

@@ -57,6 +57,11 @@ class Uri {
 // "host:port" with IPv6 brackets kept; ":port" only when the port is not empty.
 std::string host_port(std::string_view host, std::string_view port);
 
+// --conference-host (of `confab game` and `confab web`): HOST or HOST:PORT, as
+// "host[:port]" for a SIP URI ("[::1]:5080"). Throws std::invalid_argument
+// naming the option and the text.
+std::string parse_conference_host(std::string_view text);
+
 // The dialable digits of a telephone number ("tel:+1-555-0100", "+1 (555) 0100",
 // parameters after ';' ignored): digits, '+', '*', '#', with the RFC 3966 visual
 // separators (- . ( ) and space) dropped. "" if anything else is in it, or no digit.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 using confab::sip::Uri;
+using confab::sip::parse_conference_host;
 
 TEST(Uri, ParsesAndPrintsSipUri) {
   auto u = Uri::parse("sip:alice@Example.COM:5070;transport=TCP;lr?subject=hi");
@@ -95,4 +96,12 @@ TEST(Uri, UserUnescapedLeavesInvalidEscapesAsWritten) {
   }
   u.set_user("a%00b");
   EXPECT_EQ(u.user_unescaped(), std::string("a\0b", 3));
+}
+
+TEST(Uri, ConferenceHost) {
+  EXPECT_EQ(parse_conference_host("127.0.0.1:5080"), "127.0.0.1:5080");
+  EXPECT_EQ(parse_conference_host("conf.example.com"), "conf.example.com");
+  EXPECT_EQ(parse_conference_host("[::1]:5080"), "[::1]:5080");
+  EXPECT_THROW(parse_conference_host("host:port"), std::invalid_argument);
+  EXPECT_THROW(parse_conference_host(""), std::invalid_argument);
 }

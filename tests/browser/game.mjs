@@ -22,6 +22,8 @@
 // Prints one line per step; exits non-zero on any failure or timeout.
 import { chromium } from "playwright-core";
 
+import { run, setLocalNetworkAccess, waitFor } from "./driver.mjs";
+
 const [mode, url, ...flags] = process.argv.slice(2);
 const lnaDenied = flags.includes("--lna-denied");
 const timeout = 20000;
@@ -39,12 +41,7 @@ async function player(name, sip, service) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on("pageerror", (e) => console.log(`${name} page error: ${e.message}`));
-  if (lnaDenied) {
-    const cdp = await context.newCDPSession(page);
-    for (const permission of ["local-network-access", "loopback-network", "local-network"])
-      await cdp.send("Browser.setPermission", {permission: {name: permission}, setting: "denied", origin})
-        .catch((e) => console.log(`(${permission}: ${e.message})`));
-  }
+  if (lnaDenied) await setLocalNetworkAccess(context, page, origin, "denied");
   await page.goto(service ? `${url}?service=${encodeURIComponent(service)}` : url);
   await page.locator("#status", { hasText: "not connected" }).waitFor({ timeout });
   await page.fill("#name", name);
@@ -136,25 +133,6 @@ async function rostersSettle(pages, sips) {
   throw new Error(`the rosters do not match the zones: ${await rosters(pages)}`);
 }
 
-const stdinLines = (async function* () {
-  let buffered = "";
-  for await (const chunk of process.stdin) {
-    buffered += chunk;
-    let nl;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-    }
-  }
-})();
-async function waitFor(word) {
-  for (;;) {
-    const { value, done } = await stdinLines.next();
-    if (done) throw new Error(`stdin closed before "${word}"`);
-    if (value === word) return;
-  }
-}
-
 async function scene(sipAnn, sipBob, sipCat, serviceAnn, serviceBob, serviceCat) {
   const sips = {ann: sipAnn, bob: sipBob, cat: sipCat};
   const pages = {ann: await player("Ann", sipAnn, serviceAnn), bob: await player("Bob", sipBob, serviceBob),
@@ -184,15 +162,9 @@ async function scene(sipAnn, sipBob, sipCat, serviceAnn, serviceBob, serviceCat)
   await waitFor("done");
 }
 
-try {
+await run(browser, async () => {
   if (mode === "scene") await scene(...flags);
   else if (mode === "walk") await walk();
   else if (mode === "voice") await voice();
   else throw new Error("unknown mode " + mode);
-} catch (e) {
-  console.log("FAILED " + e.message);
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-  process.stdin.destroy();  // the scene reads it: let node end
-}
+});

@@ -7,6 +7,8 @@
 // Prints one line per step; exits non-zero on any failure or timeout.
 import puppeteer from "puppeteer-core";
 
+import { run } from "./driver.mjs";
+
 const [mode, url] = process.argv.slice(2);
 const timeout = 20000;
 const browser = await puppeteer.launch({browser: "firefox", executablePath: "/usr/bin/firefox-esr", headless: true});
@@ -33,12 +35,7 @@ async function walk() {
   if (errors.length) throw new Error(`script errors: ${errors.join("; ")}`);
 }
 
-try {
+await run(browser, async () => {
   if (mode === "walk") await walk();
   else throw new Error("unknown mode " + mode);
-} catch (e) {
-  console.log("FAILED " + e.message);
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+});

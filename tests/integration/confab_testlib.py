@@ -1,10 +1,14 @@
 """Helpers for Confab's integration tests: start real processes on loopback,
 wait for their ports, run SIPp scenarios, analyse recorded audio."""
+import base64
+import hashlib
+import json
 import os
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
 import wave
@@ -593,6 +597,112 @@ class ApiClient:
         self.s.close()
 
 
+class WebSocket:
+    """A minimal RFC 6455 client: text messages out (masked), text, ping and close in."""
+
+    def __init__(self, port=8081, path="/ws", timeout=5.0, origin=None):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        extra = f"Origin: {origin}\r\n" if origin else ""
+        self.s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.s.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        head, _, self.buf = head.partition(b"\r\n\r\n")
+        self.last = {}  # the last message of each type read by next()
+        self.status = head.split(b"\r\n", 1)[0].decode()
+        self.closed = None  # (code, reason) once the server closed
+        if " 101 " not in self.status + " ":
+            self.closed = (0, head.decode(errors="replace"))
+            return
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        assert f"sec-websocket-accept: {accept.decode()}".lower() in head.decode().lower(), head
+
+    def frame(self, opcode, payload):
+        mask = os.urandom(4)
+        n = len(payload)
+        header = bytes([0x80 | opcode])
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 65536:
+            header += bytes([0x80 | 126]) + struct.pack("!H", n)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
+        self.s.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def send(self, message):
+        self.send_text(json.dumps(message))
+
+    def send_text(self, text):
+        self.frame(0x1, text.encode() if isinstance(text, str) else text)
+
+    def _read(self, n, deadline):
+        while len(self.buf) < n:
+            self.s.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed without a close frame")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv(self, timeout=5.0):
+        """The next message (a dict), or None when the server closed (see .closed) or on timeout."""
+        deadline = time.monotonic() + timeout
+        try:
+            while self.closed is None:
+                b0, b1 = self._read(2, deadline)
+                n = b1 & 0x7F
+                if n == 126:
+                    n = struct.unpack("!H", self._read(2, deadline))[0]
+                elif n == 127:
+                    n = struct.unpack("!Q", self._read(8, deadline))[0]
+                payload = self._read(n, deadline)
+                opcode = b0 & 0x0F
+                if opcode == 0x1:
+                    return json.loads(payload)
+                if opcode == 0x9:
+                    self.frame(0xA, payload)
+                elif opcode == 0x8:
+                    code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+                    self.closed = (code, payload[2:].decode(errors="replace"))
+        except (socket.timeout, TimeoutError):
+            return None
+        except (ConnectionError, OSError):
+            self.closed = self.closed or (1006, "")
+        return None
+
+    def next(self, type_, timeout=5.0, until=lambda m: True):
+        """The next message of `type_` for which `until` holds (others are skipped)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = self.recv(deadline - time.monotonic())
+            if m is None and self.closed:
+                raise AssertionError(f"closed {self.closed} while waiting for {type_}")
+            if m:
+                self.last[m.get("type")] = m
+            if m and m.get("type") == type_ and until(m):
+                return m
+        raise AssertionError(f"no {type_} message within {timeout}s")
+
+    def wait_closed(self, timeout=5.0):
+        """The error message sent before the server closed (or None), once it has closed."""
+        deadline, error = time.monotonic() + timeout, None
+        while self.closed is None and time.monotonic() < deadline:
+            m = self.recv(deadline - time.monotonic())
+            if m and m.get("type") == "error":
+                error = m
+        assert self.closed, "the server did not close the connection"
+        return error
+
+    def close(self):
+        self.s.close()
+
+
 class Service(Proc):
     """`confab service` with its runtime files (socket, token) under tmp_path."""
 
@@ -637,6 +747,139 @@ class Service(Proc):
         """Starts a `confab` client command against this service in the background: a Proc
         (its stdout and stderr in <name>.log beside the service's log)."""
         return Proc([CONFAB, *args], self.log_path.parent / f"{name}.log", env=self.env)
+
+
+class Web(Proc):
+    """`confab web` serving `site` on 127.0.0.1:`port`; pages' conferences are at `conference_host`."""
+
+    def __init__(self, tmp_path, site, *extra, port=8080, conference_host="127.0.0.1:5080", sip_port=5078,
+                 name="web"):
+        self.port = port
+        assert not port_is_bound(port, "tcp"), f"port {port} is already in use"
+        super().__init__([CONFAB, "web", "--listen", f"127.0.0.1:{port}", "--site", site, "--conference-host",
+                          conference_host, "--sip", f"127.0.0.1:{sip_port}", *extra], Path(tmp_path) / f"{name}.log")
+        wait_for(lambda: port_is_bound(port, "tcp") or not self.alive(), what="web site")
+        assert self.alive(), f"web site exited:\n{self.output()}"
+
+    def request(self, target, method="GET", headers=None, body=None):
+        """(status, headers with lower-case names, body bytes) of one request sent as written, whatever its status."""
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            c.putrequest(method, target, skip_host=False, skip_accept_encoding=True)
+            for k, v in (headers or {}).items():
+                c.putheader(k, v)
+            if body is not None:
+                c.putheader("Content-Length", str(len(body)))
+            c.endheaders(body)
+            r = c.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            c.close()
+
+    def viewer(self, page):
+        """A roster WebSocket of `page` (e.g. "/films/dune")."""
+        return WebSocket(self.port, f"/_confab/roster?path={page}")
+
+
+def tls_certificate(tmp_path, ip="127.0.0.1"):
+    """A CA and a server certificate for `ip` (an IP subjectAltName) that it signed, made with
+    the openssl command line in tmp_path/tls: (chain file, key file, spki), spki being the
+    base64 SHA-256 of the server certificate's SubjectPublicKeyInfo, which Chromium trusts with
+    --ignore-certificate-errors-spki-list."""
+    d = Path(tmp_path) / "tls"
+    d.mkdir(exist_ok=True)
+
+    def openssl(*args, stdin=None):
+        r = subprocess.run(["openssl", *args], cwd=d, input=stdin, capture_output=True, timeout=30)
+        assert r.returncode == 0, f"openssl {' '.join(args)}: {r.stderr.decode(errors='replace')}"
+        return r.stdout
+
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=Confab test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={ip}")
+    (d / "server.ext").write_text(f"subjectAltName=IP:{ip}\nextendedKeyUsage=serverAuth\n"
+                                  "keyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
+    (d / "chain.pem").write_bytes((d / "server.crt").read_bytes() + (d / "ca.crt").read_bytes())
+    pub = openssl("x509", "-in", "server.crt", "-pubkey", "-noout")
+    der = openssl("pkey", "-pubin", "-outform", "der", stdin=pub)
+    spki = openssl("dgst", "-sha256", "-binary", stdin=der)
+    return d / "chain.pem", d / "server.key", base64.b64encode(spki).decode()
+
+
+class TlsProxy:
+    """TLS on 127.0.0.1:`port` in front of the plain TCP server on 127.0.0.1:`to` (HTTPS in front
+    of `confab web`): after the handshake it relays bytes both ways as they come, so WebSocket
+    upgrades pass through. Runs an asyncio loop in a thread of its own; stop() ends it."""
+
+    def __init__(self, port, to, cert, key):
+        import asyncio
+        import ssl
+        import threading
+        self.port, self.to = port, to
+        self.ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.ssl.load_cert_chain(cert, key)
+        self.asyncio = asyncio
+        self.loop = asyncio.new_event_loop()
+        assert not port_is_bound(port, "tcp"), f"port {port} is already in use"
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.tasks = set()
+        self.server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self.accepted, "127.0.0.1", port, ssl=self.ssl, reuse_address=True),
+            self.loop).result(10)
+
+    async def accepted(self, client_r, client_w):
+        task = self.asyncio.current_task()
+        self.tasks.add(task)
+        try:
+            server_r, server_w = await self.asyncio.open_connection("127.0.0.1", self.to)
+        except OSError:
+            client_w.close()
+            self.tasks.discard(task)
+            return
+
+        async def relay(r, w, eof):
+            try:
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+                eof()
+            except (OSError, self.asyncio.IncompleteReadError):
+                server_w.close()
+                client_w.close()
+
+        def browser_done():  # the browser finished sending: tell the server, keep its answer coming
+            if server_w.can_write_eof():
+                server_w.write_eof()
+
+        def server_done():  # the server closed: so does the connection to the browser
+            client_w.close()
+            server_w.close()
+
+        try:
+            await self.asyncio.gather(relay(client_r, server_w, browser_done), relay(server_r, client_w, server_done))
+        except self.asyncio.CancelledError:  # stop(): the connection ends with the proxy
+            pass
+        finally:
+            client_w.close()
+            server_w.close()
+            self.tasks.discard(task)
+
+    def stop(self):
+        async def close():
+            self.server.close()
+            for t in list(self.tasks):
+                t.cancel()
+            await self.asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.thread.is_alive():
+            self.asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
 
 
 # ---- shared by the conference and service tests ----

@@ -3,14 +3,16 @@ ad-hoc conference through the proxy, each hears the other two and not itself, an
 the roster the conference event package reports lists all three; then the client
 service joins "you" on the desk phone and moves the call to the lobby (Replaces),
 with roster events, and the desk phone hears the demo room, then only the lobby;
-the game server serves its page and its three bots are in its zones' conferences."""
+the game server serves its page and its three bots are in its zones' conferences;
+the web site serves the example film-fans forum at the URL it prints, and a bot
+phone is in the room of /films/dune."""
 import json
 import re
 import signal
 import subprocess
 import urllib.request
 
-from confab_testlib import CONFAB, wait_for
+from confab_testlib import CONFAB, WebSocket, wait_for
 
 
 def test_demo_runs_and_each_phone_hears_the_others(tmp_path):
@@ -31,6 +33,20 @@ def test_demo_runs_and_each_phone_hears_the_others(tmp_path):
                 conferences = json.load(r)["conferences"]
             return {p["uri"] for c in conferences if c["id"].startswith("world-") for p in c["participants"]}
         wait_for(lambda: in_zones() == bots, timeout=20, what="the bots in the zones' conferences", state=in_zones)
+        # The web site: the URL it prints serves the example site, its pages mapped to conferences.
+        url = re.search(r"Web site: (http://\S+/)", log.read_text()).group(1)
+        assert url == "http://127.0.0.1:8080/", url
+        with urllib.request.urlopen(url + "films/dune", timeout=5) as r:
+            page = r.read().decode()
+            assert r.status == 200 and "Reel Talk" in page and "<h1>Dune (2021)</h1>" in page, page
+            assert 'content="sip:web-films-dune@127.0.0.1:5080"' in page, page
+        with urllib.request.urlopen(url + "_confab/page?path=/films/arrival", timeout=5) as r:
+            assert json.load(r)["conference"] == "sip:web-heptapods@127.0.0.1:5080"
+        # Its two bot viewers: eve in the room of /films/dune, as the page's roster WebSocket says.
+        viewer = WebSocket(8080, "/_confab/roster?path=/films/dune")
+        roster = viewer.next("roster", timeout=20, until=lambda m: m["members"])
+        assert [m["uri"] for m in roster["members"]] == ["sip:eve@confab.local"], roster
+        viewer.close()
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(10) == 0, log.read_text()

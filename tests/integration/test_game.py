@@ -3,12 +3,9 @@ client below), the server's authority over movement, hostile input that closes
 only its own connection, start-up errors, and the page in headless Chromium
 (tests/browser/game.mjs): two players, one walks into another zone with the
 arrow keys, the other sees it."""
-import base64
-import hashlib
 import json
 import os
 import socket
-import struct
 import subprocess
 import time
 import urllib.request
@@ -16,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from confab_testlib import (CONFAB, Conference, Mixer, Phone, Proc, Service, port_is_bound, start, stop_all,
-                            switch_gap_ms, wait_for)
+from confab_testlib import (CONFAB, Conference, Mixer, Phone, Proc, Service, WebSocket, port_is_bound, start,
+                            stop_all, switch_gap_ms, wait_for)
 
 GAME = 8081
 GAME_ORIGIN = f"http://127.0.0.1:{GAME}"
@@ -43,111 +40,6 @@ class Game(Proc):
     def get(self, path):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as r:
             return r.status, r.headers.get("Content-Type"), r.read().decode()
-
-
-class WebSocket:
-    """A minimal RFC 6455 client: text messages out (masked), text, ping and close in."""
-
-    def __init__(self, port=GAME, path="/ws", timeout=5.0):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.s.recv(4096)
-            if not chunk:
-                break
-            head += chunk
-        head, _, self.buf = head.partition(b"\r\n\r\n")
-        self.last = {}  # the last message of each type read by next()
-        self.status = head.split(b"\r\n", 1)[0].decode()
-        self.closed = None  # (code, reason) once the server closed
-        if " 101 " not in self.status + " ":
-            self.closed = (0, head.decode(errors="replace"))
-            return
-        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
-        assert f"sec-websocket-accept: {accept.decode()}".lower() in head.decode().lower(), head
-
-    def frame(self, opcode, payload):
-        mask = os.urandom(4)
-        n = len(payload)
-        header = bytes([0x80 | opcode])
-        if n < 126:
-            header += bytes([0x80 | n])
-        elif n < 65536:
-            header += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        self.s.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-
-    def send(self, message):
-        self.send_text(json.dumps(message))
-
-    def send_text(self, text):
-        self.frame(0x1, text.encode() if isinstance(text, str) else text)
-
-    def _read(self, n, deadline):
-        while len(self.buf) < n:
-            self.s.settimeout(max(0.01, deadline - time.monotonic()))
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed without a close frame")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def recv(self, timeout=5.0):
-        """The next message (a dict), or None when the server closed (see .closed) or on timeout."""
-        deadline = time.monotonic() + timeout
-        try:
-            while self.closed is None:
-                b0, b1 = self._read(2, deadline)
-                n = b1 & 0x7F
-                if n == 126:
-                    n = struct.unpack("!H", self._read(2, deadline))[0]
-                elif n == 127:
-                    n = struct.unpack("!Q", self._read(8, deadline))[0]
-                payload = self._read(n, deadline)
-                opcode = b0 & 0x0F
-                if opcode == 0x1:
-                    return json.loads(payload)
-                if opcode == 0x9:
-                    self.frame(0xA, payload)
-                elif opcode == 0x8:
-                    code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
-                    self.closed = (code, payload[2:].decode(errors="replace"))
-        except (socket.timeout, TimeoutError):
-            return None
-        except (ConnectionError, OSError):
-            self.closed = self.closed or (1006, "")
-        return None
-
-    def next(self, type_, timeout=5.0, until=lambda m: True):
-        """The next message of `type_` for which `until` holds (others are skipped)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            m = self.recv(deadline - time.monotonic())
-            if m is None and self.closed:
-                raise AssertionError(f"closed {self.closed} while waiting for {type_}")
-            if m:
-                self.last[m.get("type")] = m
-            if m and m.get("type") == type_ and until(m):
-                return m
-        raise AssertionError(f"no {type_} message within {timeout}s")
-
-    def wait_closed(self, timeout=5.0):
-        """The error message sent before the server closed (or None), once it has closed."""
-        deadline, error = time.monotonic() + timeout, None
-        while self.closed is None and time.monotonic() < deadline:
-            m = self.recv(deadline - time.monotonic())
-            if m and m.get("type") == "error":
-                error = m
-        assert self.closed, "the server did not close the connection"
-        return error
-
-    def close(self):
-        self.s.close()
 
 
 def join(name, sip=None, port=GAME):

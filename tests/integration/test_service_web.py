@@ -1,7 +1,8 @@
 """confab service's web side and device choice: ExternalJoin through `confab open`
 and an incoming call, answered on the chooser page in headless Chromium (playwright-core), the default
-device, a desktop dialog, web origin approval for the WebSocket API, and the
-guards of the web side (key, Host, Origin, framing)."""
+device, a desktop dialog, web origin approval for the WebSocket API, the
+guards of the web side (key, Host, Origin, framing), and the leave grace of
+web pages' calls (a small WebSocket client standing in for the pages)."""
 import os
 import shutil
 import socket
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from confab_testlib import CONFAB, Conference, Mixer, Phone, Proc, Service, hears, start, stop_all, wait_for
+from confab_testlib import CONFAB, Conference, Mixer, Phone, Proc, Service, WebSocket, hears, start, stop_all, wait_for
 
 CONF = "127.0.0.1:5080"
 WEB = 5066
@@ -306,3 +307,75 @@ def test_install_desktop_registers_the_link_handler_that_joins(tmp_path, room):
     assert r.returncode == 0 and 'device="desk"' in r.stdout, r.stdout + r.stderr
     desk.wait_event("media")
     wait_for(lambda: len(participants(conf)) == 2, what="joined through the link handler")
+
+
+# ---- leaving a site ends its call after leave_grace_s; navigating does not ----
+
+SITE = "https://films.example"
+
+
+def web_page(kinds="calls"):
+    """A page of SITE connected to the service's WebSocket API, subscribed to `kinds`."""
+    ws = WebSocket(WEB, "/api", origin=SITE)
+    assert ws.closed is None, ws.closed
+    ws.send({"type": "Subscribe", "events": kinds, "tag": "s"})
+    assert ws.next("Result", until=lambda m: m.get("tag") == "s")["status"] == "ok"
+    return ws
+
+
+def join_from(page, target, tag="j"):
+    page.send({"type": "SameDeviceJoin", "id": target, "tag": tag})
+    return page.next("Result", timeout=30, until=lambda m: m.get("tag") == tag)
+
+
+def call_count(svc):
+    return int(svc.client().call("<Calls/>").get("count"))
+
+
+def test_a_web_pages_call_survives_a_navigation_and_ends_after_the_grace_once_the_site_is_left(tmp_path, room):
+    conf, procs = room
+    desk = start(procs, Phone(tmp_path, "desk", 5176, "--auto-answer"))
+    svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176"], web_api=f"127.0.0.1:{WEB}",
+                               extra=["--leave-grace", "2"]))
+    assert svc.cli("approve", SITE)[0] == 0
+    page = web_page()
+    r = join_from(page, f"sip:room1@{CONF}")  # no call yet: as ExternalJoin, on the only device
+    assert r["status"] == "ok" and r["device"] == "desk", r
+    wait_for(lambda: len(participants(conf)) == 2, what="the device in the conference")
+    # A navigation: the page's socket closes and the next page's opens within the grace.
+    page.close()
+    page = web_page("calls roster")
+    # A page that comes when the call is already in its conference hears who is there at once.
+    roster = page.next("Roster")
+    joined = [c["uri"] for c in roster["children"] if c["type"] == "Joined"]
+    assert roster["call"] == "c1" and len(joined) == 2 and "sip:alice@127.0.0.1:5062" in joined, roster
+    r = join_from(page, f"sip:room1@{CONF}")
+    assert r["status"] == "ok" and r["how"] == "none" and r["call"] == "c1", r
+    left_at = time.monotonic()
+    wait_for(lambda: time.monotonic() - left_at > 3, timeout=5, what="past the grace")
+    assert call_count(svc) == 1 and not desk.events_named("terminated"), svc.output()[-2000:]
+    # The last page of the site closes: the call ends once the grace is over.
+    page.close()
+    left_at = time.monotonic()
+    desk.wait_event("terminated", timeout=10)
+    assert 1.8 <= time.monotonic() - left_at < 5
+    assert f"call c1 ended: every page of {SITE} closed 2 s ago (leave_grace_s)" in svc.output()
+    wait_for(lambda: len(participants(conf)) == 1, what="the device left the conference")
+
+
+def test_a_leave_grace_of_zero_never_ends_a_web_pages_call(tmp_path, room):
+    conf, procs = room
+    desk = start(procs, Phone(tmp_path, "desk", 5176, "--auto-answer"))
+    svc = start(procs, Service(tmp_path, devices=["desk=sip:desk@127.0.0.1:5176"], web_api=f"127.0.0.1:{WEB}",
+                               config="[service]\nleave_grace_s = 0\n"))
+    assert svc.cli("approve", SITE)[0] == 0
+    page = web_page()
+    assert join_from(page, f"sip:room1@{CONF}")["status"] == "ok"
+    page.close()
+    left_at = time.monotonic()
+    wait_for(lambda: time.monotonic() - left_at > 3, timeout=5, what="a while after the site was left")
+    assert call_count(svc) == 1 and not desk.events_named("terminated") and len(participants(conf)) == 2
+    assert "leave_grace_s" not in svc.output()
+    # A bad setting is refused at start.
+    r = subprocess.run([CONFAB, "service", "--leave-grace", "-1"], capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0 and "--leave-grace" in r.stdout + r.stderr, r.stdout + r.stderr

@@ -10,6 +10,8 @@
 // crossing, Hangup on leaving; the zone's members come from its roster events.
 // Every way that can fail is said in the page (ServiceVoice, diagnose()).
 
+import {diagnose as confabDiagnose, explain as confabExplain} from "/confab.js";
+
 const $ = (id) => document.getElementById(id);
 const el = (name, attrs = {}, ...kids) => {
   const e = document.createElement(name);
@@ -234,54 +236,13 @@ function serviceUrl() {
   return asked && /^wss?:\/\//.test(asked) ? asked : "ws://127.0.0.1:5066/api";
 }
 
-// The state of the browser's Local Network Access permission ("granted",
-// "denied", "prompt"), or null where there is none. Chromium 142+ asks before
-// a public page may reach loopback; it names it "loopback-network" (and
-// "local-network-access", its first name).
-async function localNetworkPermission() {
-  let seen = null;
-  for (const name of ["loopback-network", "local-network-access"]) {
-    try {
-      const s = (await navigator.permissions.query({name})).state;
-      if (s === "denied") return s;
-      seen = seen === "granted" ? seen : s;
-    } catch { /* not a permission this browser knows */ }
-  }
-  return seen;
-}
-
-const pageIsLoopback = () => /^(127\.|localhost$|\[::1\]$)/.test(location.hostname);
-
-// Why the WebSocket to the service failed, for the player (a browser tells a
-// page nothing about it): the permission, then whether the service answers HTTP.
-async function diagnose(url) {
-  const origin = location.origin;
-  if ((await localNetworkPermission()) === "denied")
-    return "Your browser does not let this page reach your computer (Local Network Access was refused), so it " +
-           "cannot reach your Confab service. Allow it in this site's settings (the icon left of the address), " +
-           "then click “Call me again”.";
-  let answers = false;
-  try {
-    await fetch(url.replace(/^ws/, "http").replace(/\/api(\?.*)?$/, "/"), {mode: "no-cors", cache: "no-store"});
-    answers = true;
-  } catch { /* nothing listens there, or the browser blocked it */ }
-  if (answers)
-    return `Your Confab service refused this page: its origin ${origin} is not approved. Approve it on ` +
-           `Confab's device chooser page (\`confab chooser\` prints its address) or run \`confab approve ${origin}\`, ` +
-           "then click “Call me again”.";
-  const start = "Start it with `confab service` (or `systemctl --user start confab-service`), then click “Call me again”.";
-  if (pageIsLoopback() || (await localNetworkPermission()) === "granted")
-    return `Your Confab service is not running (nothing answers at ${url}). ${start}`;
-  return `Could not reach your Confab service at ${url}: it is not running, or your browser did not let this ` +
-         `page reach your computer (Local Network Access: allow it when the browser asks). ${start}`;
-}
-
-// What a refused ExternalJoin or SameDeviceJoin means for the player.
+// Why the WebSocket to the service failed and what a refused request means,
+// said as confab.js says it (docs/api.md, "confab.js"), and what to do here.
+const AGAIN = " Then click “Call me again”.";
+const diagnose = async (url) => (await confabDiagnose(url)).message + AGAIN;
 function explain(type, r) {
-  if (r.code === "603") return "You declined the device choice, so you have no voice. Click “Call me again” to pick a device.";
-  if (r.code === "408") return "No device was chosen in time. Click “Call me again” to be asked again.";
-  if (r.code === "403") return `Your Confab service does not allow this page to do that: ${r.reason}`;
-  return `${type} failed: ${r.code} ${r.reason}`;
+  if (r.code === "603" || r.code === "408") return confabExplain(type, r) + AGAIN;
+  return confabExplain(type, r);
 }
 
 class ServiceVoice {

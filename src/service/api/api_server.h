@@ -53,6 +53,8 @@ class ApiHandler {
   virtual ~ApiHandler() = default;
   // A complete message from an authenticated connection (on the SIP thread).
   virtual void on_message(const std::shared_ptr<ApiConnection>& from, api::ApiMessage message) = 0;
+  // A connection was admitted (on the SIP thread, before its first message). Web pages only.
+  virtual void on_opened(const std::shared_ptr<ApiConnection>& connection) {}
   // The connection is gone (on the SIP thread).
   virtual void on_closed(const std::shared_ptr<ApiConnection>& connection) {}
 };

@@ -10,6 +10,10 @@ namespace confab::service {
 
 bool from_web_page(const ApiConnection& connection) { return connection.peer().rfind("web:", 0) == 0; }
 
+std::string web_origin(const ApiConnection& connection) {
+  return from_web_page(connection) ? connection.peer().substr(4) : std::string();
+}
+
 bool CommandTable::web_may_call(const std::string& name) {
   static const std::set<std::string> kWebCommands = {"Join",  "ExternalJoin", "SameDeviceJoin", "Invite", "Hangup",
                                                      "Calls", "Devices",      "Subscribe",      "Auth"};

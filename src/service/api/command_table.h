@@ -42,5 +42,7 @@ class CommandTable {
 
 // Connections of web pages ("web:<origin>") as opposed to local programs.
 bool from_web_page(const ApiConnection& connection);
+// The origin of a web page's connection ("https://films.example"); "" for local programs.
+std::string web_origin(const ApiConnection& connection);
 
 }  // namespace confab::service

@@ -82,9 +82,14 @@ void WebApi::start() {
     std::string origin = r.header("origin");
     auto connection = std::make_shared<ApiConnection>(std::weak_ptr<ApiTransport>(weak), next_connection_id(),
                                                       own_origin(origin) ? "chooser" : "web:" + origin);
-    std::lock_guard lock(mutex_);
-    sockets_[connection->id()] = ws;
-    connections_[ws->id()] = connection;
+    {
+      std::lock_guard lock(mutex_);
+      sockets_[connection->id()] = ws;
+      connections_[ws->id()] = connection;
+    }
+    loop_.post([alive = std::weak_ptr<int>(alive_), h = &handler_, connection] {
+      if (alive.lock()) h->on_opened(connection);
+    });
   };
   h.on_message = [this](const std::shared_ptr<http::WebSocket>& ws, std::string text) {
     std::shared_ptr<ApiConnection> connection;
