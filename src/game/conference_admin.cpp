@@ -84,10 +84,10 @@ void ConferenceAdmin::find_participant(const std::string& conference_id, const s
   });
 }
 
-void ConferenceAdmin::move(const std::string& pid, const std::string& to_conference_id, Done done) {
+void ConferenceAdmin::move(const std::string& pid, const std::string& to_conference_id, MoveDone done) {
   json::object body{{"to", to_conference_id}};
   request("POST", "/participants/" + pid + "/move", json::serialize(body),
-          [done = std::move(done)](http::ClientResponse r) { done(r.status, error_of(r)); });
+          [done = std::move(done)](http::ClientResponse r) { done(r.status, error_of(r), r.received_at); });
 }
 
 void ConferenceAdmin::listen(const std::string& pid, const std::string& conference_id, std::optional<double> db,

@@ -5,6 +5,7 @@
 // own; answers come back on the game's SIP thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,7 +34,10 @@ class ConferenceAdmin {
   // The participant of conference `conference_id` whose address is `uri`: its id, or "" (with why not).
   void find_participant(const std::string& conference_id, const std::string& uri,
                         std::function<void(const std::string& pid, const std::string& error)> found);
-  void move(const std::string& pid, const std::string& to_conference_id, Done done);
+  // `answered_at`: when the answer reached this process, before it waited for the loop's thread.
+  using MoveDone =
+      std::function<void(int status, const std::string& error, std::chrono::steady_clock::time_point answered_at)>;
+  void move(const std::string& pid, const std::string& to_conference_id, MoveDone done);
   // Lets participant `pid` hear conference `conference_id` at `db`; nullopt stops it.
   void listen(const std::string& pid, const std::string& conference_id, std::optional<double> db, Done done);
   void remove(const std::string& pid, Done done);

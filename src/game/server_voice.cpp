@@ -208,8 +208,9 @@ void ServerVoice::reconcile(const std::string& player_id) {
     c.busy = true;
     auto started = Clock::now();
     auto crossed = std::exchange(c.crossed_at, std::nullopt);
-    admin_->move(c.pid, wanted, [this, player_id, wanted, started, crossed](int status, const std::string& error) {
-      count_move(error.empty(), crossed);
+    admin_->move(c.pid, wanted, [this, player_id, wanted, started, crossed](int status, const std::string& error,
+                                                                            Clock::time_point answered_at) {
+      count_move(error.empty(), crossed, answered_at);
       auto it = callers_.find(player_id);
       if (it != callers_.end() && error.empty()) {
         it->second->in_conference = wanted;
@@ -246,14 +247,14 @@ void ServerVoice::reconcile(const std::string& player_id) {
   }
 }
 
-void ServerVoice::count_move(bool moved, std::optional<Clock::time_point> crossed_at) {
+void ServerVoice::count_move(bool moved, std::optional<Clock::time_point> crossed_at, Clock::time_point answered_at) {
   if (!moved) {
     ++counts_.move_failures;
     return;
   }
   ++counts_.moves;
   if (crossed_at)
-    move_latency_.add(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - *crossed_at));
+    move_latency_.add(std::chrono::duration_cast<std::chrono::microseconds>(answered_at - *crossed_at));
 }
 
 void ServerVoice::after_request(const std::string& player_id, int status, const std::string& error, const char* what) {

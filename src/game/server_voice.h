@@ -59,7 +59,8 @@ class ServerVoice final : public Voice, public sip::UserAgent::Handler {
   void refer_outcome(const std::string& player_id, int status, const std::string& reason);
   void reconcile(const std::string& player_id);
   // A move answered: counted, and timed from the crossing it followed (if any).
-  void count_move(bool moved, std::optional<std::chrono::steady_clock::time_point> crossed_at);
+  void count_move(bool moved, std::optional<std::chrono::steady_clock::time_point> crossed_at,
+                  std::chrono::steady_clock::time_point answered_at);
   void after_request(const std::string& player_id, int status, const std::string& error, const char* what);
   // A zone's roster changed: who is in which conference, kept per member so that
   // one NOTIFY costs its own members, not every player times every zone.

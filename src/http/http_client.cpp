@@ -75,6 +75,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     resolver.cancel();
     beast::error_code ignored;
     stream.socket().close(ignored);
+    response.received_at = std::chrono::steady_clock::now();
     std::exchange(done, nullptr)(std::move(response));
   }
 };

@@ -35,6 +35,7 @@ struct ClientResponse {
   std::string reason;  // its reason phrase, or what went wrong
   std::string body;
   bool timed_out = false;
+  std::chrono::steady_clock::time_point received_at;  // when the answer (or the failure) came, on the client's thread
   std::string error() const;  // "HTTP 404 Not Found", "cannot connect: ...", "" on 2xx
 };
 
