@@ -31,6 +31,8 @@ void add_game_command(CLI::App& app, const GlobalOptions& global, Runner& runner
 void add_web_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_desktop_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_chat_bot_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_native_host_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 // join, external-join, same-device-join, invite, hangup, calls, devices, events, api, approve, chooser, open
 
 void add_client_commands(CLI::App& app, const GlobalOptions& global, Runner& runner);

@@ -193,6 +193,15 @@ std::string last_roster(const std::filesystem::path& log) {
   return "version " + m[1].str() + ": " + members;
 }
 
+// The browser extension's folder: extension/ of the source tree the binary was built in, or the installed copy.
+std::string extension_path() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  for (auto dir : {self.parent_path() / ".." / "extension", std::filesystem::path("/usr/share/confab/extension")})
+    if (std::filesystem::exists(dir / "manifest.json", ec)) return std::filesystem::weakly_canonical(dir, ec).string();
+  return "extension/ of the Confab sources";
+}
+
 int run_demo(const GlobalOptions& g, const DemoArgs& a) {
   base::init_logging("demo", g.log_level);
   // Before any thread starts, so that every thread has SIGINT/SIGTERM blocked.
@@ -322,6 +331,11 @@ int run_demo(const GlobalOptions& g, const DemoArgs& a) {
             << "Web site: http://" << wo.listen.str() << "/  (a film-fans forum from " << wo.site
             << ";\n  each page is a conference, sip:web-<page>@" << conference_addr
             << ", and lists who is in it: eve 2300 Hz is on /films/dune,\n  frank 2500 Hz on /films/alien)\n\n"
+            << "Chat links: load the Confab links extension unpacked from " << extension_path()
+            << "\n  (Chromium: chrome://extensions, Developer mode, Load unpacked; Firefox: about:debugging, Load\n"
+            << "  Temporary Add-on, its manifest.json), run `confab install-desktop` once for its native host, and\n"
+            << "  open http://" << wo.listen.str() << "/meetups: conf:watchparty there is a link to sip:watchparty@"
+            << kConferenceDomain << ";\n  a click joins it on your default device (desk), Shift+click asks which.\n\n"
             << "Game server: http://" << go.listen.str() << "/  (a world of four quadrants, each a conference;\n"
             << "  bots red 1700 Hz, green 1900 Hz and blue 2100 Hz wander it). Join with a name and the SIP\n"
             << "  address of a phone (e.g. confab phone --listen 127.0.0.1:5192 --auto-answer --sound-card), walk\n"

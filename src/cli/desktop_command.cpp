@@ -1,6 +1,7 @@
 // confab install-desktop: makes Confab the handler of sip:, sips:, tel: and
-// callto: links (a .desktop file registered with xdg-mime) and installs the
-// systemd user unit of the service. Both files come from packaging/, with the
+// callto: links (a .desktop file registered with xdg-mime), installs the
+// systemd user unit of the service and the native messaging host manifests of
+// the Confab links extension (Chromium, Chrome, Firefox). Both files come from packaging/, with the
 // path of this binary written into them.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "native_host/host_manifest.h"
 
 namespace confab::cli {
 
@@ -58,12 +60,30 @@ int run(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+// The native messaging host of the Confab links extension: a script that runs
+// `confab native-host` and, for each browser, a manifest naming it (only the
+// extension's id may start it). Prints what it wrote.
+void install_native_messaging_hosts(const fs::path& home, const fs::path& data_home, const fs::path& config_home,
+                                    const std::string& binary) {
+  fs::path script = data_home / "confab" / "native-host";
+  fs::create_directories(script.parent_path());
+  std::ofstream(script) << native_host::host_script(binary);
+  fs::permissions(script, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  std::cout << "installed " << script.string() << "\n";
+  for (auto& place : native_host::manifest_places(home, config_home)) {
+    fs::create_directories(place.file.parent_path());
+    std::ofstream(place.file) << native_host::host_manifest(place.browser, script.string());
+    std::cout << "installed " << place.file.string() << "\n";
+  }
+}
+
 }  // namespace
 
 void add_desktop_command(CLI::App& app, const GlobalOptions&, Runner& runner) {
   auto* cmd = app.add_subcommand("install-desktop",
                                  "make confab the handler of sip:, sips:, tel:, callto: links and install the "
-                                 "service's systemd user unit");
+                                 "service's systemd user unit and the Confab links extension's native messaging host");
   cmd->callback([&runner] {
     runner = [] {
       exit_on_stop_signals();  // Ctrl-C ends it (and xdg-mime, which inherits the signal mask)
@@ -80,6 +100,8 @@ void add_desktop_command(CLI::App& app, const GlobalOptions&, Runner& runner) {
       std::ofstream(units / "confab-service.service") << packaged("confab-service.service", binary);
       std::cout << "installed " << (apps / "confab.desktop").string() << "\n"
                 << "installed " << (units / "confab-service.service").string() << "\n";
+      install_native_messaging_hosts(home, data && *data ? fs::path(data) : fs::path(home) / ".local" / "share",
+                                     config && *config ? fs::path(config) : fs::path(home) / ".config", binary);
       int failed = 0;
       for (const char* scheme : kSchemes) failed |= run({"xdg-mime", "default", "confab.desktop", scheme});
       if (failed) {

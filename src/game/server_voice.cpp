@@ -104,7 +104,7 @@ void ServerVoice::player_joined(const Player& player, const Zone& zone) {
   auto& c = callers_[player.id] = std::make_unique<Caller>();
   c->id = player.id;
   c->sip = player.sip;
-  c->key = address_key(player.sip);
+  c->key = sip::address_key(player.sip);
   c->zone = &zone;
   by_key_[c->key] = player.id;
   watch_zone(zone);
@@ -282,22 +282,14 @@ void ServerVoice::watch_zone(const Zone& zone) {
       [this, name = zone.name](int, std::string_view) { roster_changed(name, {}); });  // nothing known any more
 }
 
-std::string ServerVoice::address_key(const std::string& uri) {
-  auto u = sip::Uri::parse(uri);
-  if (!u) return uri;
-  std::string host = u->host();
-  for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return u->scheme() + ":" + u->user() + "@" + host + ":" + std::to_string(u->port_or_default());
-}
-
 void ServerVoice::roster_changed(const std::string& zone, const std::vector<conference_events::RosterMember>& members) {
   auto& entities = members_[zone];
-  for (auto& e : entities) --present_[address_key(e)];
+  for (auto& e : entities) --present_[sip::address_key(e)];
   entities.clear();
   auto now = Clock::now();
   for (auto& m : members) {
     entities.push_back(m.entity);
-    std::string key = address_key(m.entity);
+    std::string key = sip::address_key(m.entity);
     ++present_[key];
     auto player = by_key_.find(key);
     if (player == by_key_.end()) continue;

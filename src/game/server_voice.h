@@ -69,8 +69,6 @@ class ServerVoice final : public Voice, public sip::UserAgent::Handler {
   void watch_zone(const Zone& zone);
   bool in_a_roster(const std::string& key) const;
   static std::string conference_id(const Zone& zone);
-  // The form of an address rosters are compared in (scheme, user, host and port; host in lower case).
-  static std::string address_key(const std::string& uri);
 
   sip::EventLoop& loop_;
   const World& world_;

@@ -105,6 +105,12 @@ void subscribe(ClientService& service, const Message& m, const Reply& reply) {
     }
 }
 
+// What a page or the browser extension needs to know of this service's settings:
+// the conference server of ad-hoc conferences (conf:NAME -> sip:NAME@<it>).
+void settings(ClientService& service, const Message&, const Reply& reply) {
+  reply.ok("OK", {{"conference_server", service.config().conference_server}});
+}
+
 // Authentication is for TCP, where the transport checks it first; elsewhere it is a no-op.
 void auth(ClientService&, const Message&, const Reply& reply) { reply.ok("no authentication needed"); }
 
@@ -114,6 +120,7 @@ const std::pair<const char*, Handler> kCommands[] = {
     {"Choose", choose}, {"Approve", approve},            {"State", state},
     {"Invite", invite}, {"Hangup", hangup},              {"Calls", calls},
     {"Devices", devices}, {"Subscribe", subscribe},      {"Auth", auth},
+    {"Settings", settings},
 };
 
 }  // namespace

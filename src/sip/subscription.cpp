@@ -233,9 +233,10 @@ bool SubscriptionEvents::on_i_notify(const NuaEvent& e) {
   Message msg = saved_message(e.nua, saved);
   if (e.sip && e.sip->sip_subscription_state && e.sip->sip_subscription_state->ss_substate)
     sub->active_ = strcasecmp(e.sip->sip_subscription_state->ss_substate, "terminated") != 0;
+  int substate = substate_of(e.tags);  // the event's tags live in `saved`, freed below
   sub->handler_->on_notify(*sub, msg);
   nua_destroy_event(saved);
-  if (substate_of(e.tags) == nua_substate_terminated && !sub->ended_) {
+  if (substate == nua_substate_terminated && !sub->ended_) {
     sub->ended_ = true;
     sub->active_ = false;
     sub->handler_->on_ended(*sub, 200, "terminated by the notifier");

@@ -210,4 +210,12 @@ bool is_sip_uri(std::string_view text) {
   return u && (u->scheme() == "sip" || u->scheme() == "sips") && !u->host().empty();
 }
 
+std::string address_key(std::string_view uri) {
+  auto u = Uri::parse(uri);
+  if (!u) return std::string(uri);
+  std::string host = u->host();
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return u->scheme() + ":" + u->user() + "@" + host + ":" + std::to_string(u->port_or_default());
+}
+
 }  // namespace confab::sip

@@ -70,4 +70,9 @@ std::string telephone_digits(std::string_view number);
 // A sip: or sips: URI with a host: something the service can INVITE.
 bool is_sip_uri(std::string_view text);
 
+// The form in which rosters compare addresses: "scheme:user@host:port", the host in
+// lower case and the port made explicit; other parts dropped. The text itself if it
+// is not a URI.
+std::string address_key(std::string_view uri);
+
 }  // namespace confab::sip

@@ -4,6 +4,7 @@
 
 using confab::sip::Uri;
 using confab::sip::parse_conference_host;
+using confab::sip::address_key;
 
 TEST(Uri, ParsesAndPrintsSipUri) {
   auto u = Uri::parse("sip:alice@Example.COM:5070;transport=TCP;lr?subject=hi");
@@ -104,4 +105,11 @@ TEST(Uri, ConferenceHost) {
   EXPECT_EQ(parse_conference_host("[::1]:5080"), "[::1]:5080");
   EXPECT_THROW(parse_conference_host("host:port"), std::invalid_argument);
   EXPECT_THROW(parse_conference_host(""), std::invalid_argument);
+}
+
+TEST(Uri, AddressKeyComparesSchemeUserHostAndPort) {
+  EXPECT_EQ(address_key("sip:Bob@Example.COM"), "sip:Bob@example.com:5060");
+  EXPECT_EQ(address_key("sip:bob@example.com:5060;transport=tcp"), address_key("sip:bob@EXAMPLE.com"));
+  EXPECT_NE(address_key("sips:bob@example.com"), address_key("sip:bob@example.com"));
+  EXPECT_EQ(address_key("not a uri"), "not a uri");
 }

@@ -4,12 +4,14 @@ import base64
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 import wave
 from pathlib import Path
@@ -931,3 +933,87 @@ def switch_gap_ms(record, at_ms, old, new):
 def start(procs, proc):
     procs.append(proc)
     return proc
+
+
+BROWSER_SCRIPTS = ROOT / "tests" / "browser"
+
+
+class BrowserDriver:
+    """A tests/browser/*.mjs driver in the background: its output lines as they come, commands on its
+    stdin. Every driver bounds its own waits; `line` bounds the reading too, so a test cannot hang."""
+
+    def __init__(self, script, *args, log_path=None):
+        self.p = subprocess.Popen(["node", str(BROWSER_SCRIPTS / script), *map(str, args)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines = []
+        self.log_path = log_path
+        self.queue = queue.Queue()  # its output lines, then None at its end
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.queue.put(line)
+        self.queue.put(None)
+
+    def line(self, prefix, timeout=120):
+        """What follows `prefix` on the next line that starts with it; fails on a FAILED line, the
+        driver's end, or after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no '{prefix}' from the browser driver in {timeout} s:\n" + self.log())
+            if line is None:
+                raise AssertionError("the browser driver ended:\n" + self.log())
+            self.lines.append(line)
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+            assert not line.startswith("FAILED"), self.log()
+
+    def send(self, text):
+        self.p.stdin.write(text + "\n")
+        self.p.stdin.flush()
+
+    def ask(self, command, answer, timeout=120):
+        self.send(command)
+        return self.line(answer, timeout)
+
+    def finish(self):
+        """Tells the driver it is done; it must end cleanly."""
+        self.send("done")
+        assert self.p.wait(30) == 0, self.log()
+
+    def close(self):
+        """Lets the driver close its browsers (killed if it cannot within 30 s)."""
+        try:
+            self.send("done")
+            self.p.wait(30)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+    def log(self):
+        text = "".join(self.lines)
+        if self.log_path:
+            Path(self.log_path).write_text(text)
+        return text
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def open_chooser(url, device):
+    """Starts drive.mjs choose on the chooser page; returns once the page is subscribed to choices
+    (drive.mjs gives up by itself within its timeouts, so reading its lines cannot hang)."""
+    page = subprocess.Popen(["node", str(BROWSER_SCRIPTS / "drive.mjs"), "choose", url, device],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in page.stdout:
+        lines.append(line)
+        if line.startswith("chooser connected"):
+            return page
+    page.wait()
+    raise AssertionError("the chooser page did not connect: " + "".join(lines))

@@ -18,54 +18,17 @@ which the browser trusts by the certificate's key (--spki); its pages still
 reach the services' ws://127.0.0.1 (loopback is not mixed content)."""
 import json
 import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from confab_testlib import (ROOT, Conference, Mixer, Phone, Service, TlsProxy, Web, hears, start, stop_all, switch_gap_ms,
+from confab_testlib import (ROOT, BrowserDriver, Conference, Mixer, Phone, Service, TlsProxy, Web, hears, start, stop_all, switch_gap_ms,
                             tls_certificate, wait_for)
 
-BROWSER = Path(__file__).resolve().parent.parent / "browser"
 SITE_PORT = 8080
 VISITORS = 3  # at most: their services' web APIs are on 6166, 6167, 6168
 ORIGIN = f"http://127.0.0.1:{SITE_PORT}"
 CONF = "127.0.0.1:5080"
 DUNE, ALIEN = f"sip:web-films-dune@{CONF}", f"sip:web-films-alien@{CONF}"
-
-
-class Driver:
-    """web.mjs in the background: its lines as they come, commands on its stdin."""
-
-    def __init__(self, *args):
-        self.p = subprocess.Popen(["node", str(BROWSER / "web.mjs"), *args], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines = []
-
-    def line(self, prefix):
-        """The next line starting with `prefix` (what is after it); fails on FAILED or the driver's end."""
-        for line in self.p.stdout:
-            self.lines.append(line)
-            if line.startswith(prefix):
-                return line[len(prefix):].strip()
-            assert not line.startswith("FAILED"), self.log()
-        raise AssertionError("the driver ended:\n" + self.log())
-
-    def send(self, text):
-        self.p.stdin.write(text + "\n")
-        self.p.stdin.flush()
-
-    def finish(self):
-        self.send("done")
-        assert self.p.wait(30) == 0, self.log()
-
-    def log(self):
-        return "".join(self.lines)
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait()
 
 
 def panel(text):
@@ -115,7 +78,7 @@ def test_three_visitors_hear_and_list_each_other_and_one_follows_a_link_without_
     dan = start(procs, Phone(tmp_path, "dan", 5180, "--tone", "1100", "--volume", "0.2",
                               "--from", "sip:dan@127.0.0.1:5180", "--dial", ALIEN))
     dan.wait_event("answered")
-    driver = Driver("visitors", f"{ORIGIN}/films/dune", "/films/alien", *[v[2] for v in visitors])
+    driver = BrowserDriver("web.mjs", "visitors", f"{ORIGIN}/films/dune", "/films/alien", *[v[2] for v in visitors])
     try:
         lists = json.loads(driver.line("ready "))
         assert lists == [sorted(sips.values())] * 3, lists
@@ -153,7 +116,7 @@ def test_without_a_service_the_page_says_so_and_shows_the_sites_roster_and_the_p
     conf, procs = network
     dan = start(procs, Phone(tmp_path, "dan", 5180, "--from", "sip:dan@127.0.0.1:5180", "--dial", DUNE))
     dan.wait_event("answered")
-    driver = Driver("panel", f"{ORIGIN}/films/dune")
+    driver = BrowserDriver("web.mjs", "panel", f"{ORIGIN}/films/dune")
     try:
         p = panel(driver.line("panel "))
         assert p["state"] == "no-service" and "Your Confab service is not running (nothing answers at " \
@@ -170,7 +133,7 @@ def test_without_a_service_the_page_says_so_and_shows_the_sites_roster_and_the_p
 def test_an_origin_not_approved_is_told_how_and_joins_once_approved(tmp_path, network):
     conf, procs = network
     phone, svc, ws = visitor_service(tmp_path, procs, "ann", 0, approve=False)
-    driver = Driver("panel", f"{ORIGIN}/films/dune", "--service", ws)
+    driver = BrowserDriver("web.mjs", "panel", f"{ORIGIN}/films/dune", "--service", ws)
     try:
         p = panel(driver.line("panel "))
         assert p["state"] == "not-approved", p
@@ -201,7 +164,7 @@ def test_the_local_network_access_permission_refused_is_said_and_granted_joins(t
     dan = start(procs, Phone(tmp_path, "dan", 5180, "--from", "sip:dan@127.0.0.1:5180", "--dial", DUNE))
     dan.wait_event("answered")
     public = ["--service", ws, "--public", "--spki", spki]
-    driver = Driver("panel", f"{https}/films/dune", *public, "--lna", "denied")
+    driver = BrowserDriver("web.mjs", "panel", f"{https}/films/dune", *public, "--lna", "denied")
     try:
         assert json.loads(driver.line("context ")) == {"secure": True, "protocol": "https:"}
         p = panel(driver.line("panel "))
@@ -213,7 +176,7 @@ def test_the_local_network_access_permission_refused_is_said_and_granted_joins(t
     finally:
         driver.kill()
     assert not phone.events_named("incoming")
-    driver = Driver("panel", f"{https}/films/dune", *public, "--lna", "granted")
+    driver = BrowserDriver("web.mjs", "panel", f"{https}/films/dune", *public, "--lna", "granted")
     try:
         assert json.loads(driver.line("context ")) == {"secure": True, "protocol": "https:"}
         p = panel(driver.line("panel "))
@@ -224,7 +187,7 @@ def test_the_local_network_access_permission_refused_is_said_and_granted_joins(t
         driver.kill()
     # The same public site over plain http under a host name: not a secure context, so the
     # browser never lets it reach loopback, and the page says the site must use HTTPS.
-    driver = Driver("panel", f"{ORIGIN}/films/dune", "--service", ws, "--public", "--as-host", "films.test")
+    driver = BrowserDriver("web.mjs", "panel", f"{ORIGIN}/films/dune", "--service", ws, "--public", "--as-host", "films.test")
     try:
         assert json.loads(driver.line("context ")) == {"secure": False, "protocol": "http:"}
         p = panel(driver.line("panel "))
@@ -241,7 +204,7 @@ def test_a_page_may_not_tunnel_sip_or_approve_origins_through_confab_js(tmp_path
     conf, procs = network
     phone, svc, ws = visitor_service(tmp_path, procs, "ann", 0, approve=False)
     origins = svc.runtime / "approved-origins"
-    driver = Driver("panel", f"{ORIGIN}/films/dune", "--service", ws)
+    driver = BrowserDriver("web.mjs", "panel", f"{ORIGIN}/films/dune", "--service", ws)
     try:
         assert panel(driver.line("panel "))["state"] == "not-approved"
         driver.send("try")
@@ -273,7 +236,7 @@ def test_a_declined_device_choice_is_said(tmp_path, network):
     phone, svc, ws = visitor_service(tmp_path, procs, "ann", 0,
                                      devices=["desk=sip:ann@127.0.0.1:5172", "other=sip:o@127.0.0.1:5178"],
                                      env={"DISPLAY": ":99", "PATH": f"{fake}:{os.environ['PATH']}"})
-    driver = Driver("panel", f"{ORIGIN}/films/dune", "--service", ws)
+    driver = BrowserDriver("web.mjs", "panel", f"{ORIGIN}/films/dune", "--service", ws)
     try:
         p = panel(driver.line("panel "))
         assert p["state"] == "declined" and "You declined the device choice" in p["message"], p
@@ -287,7 +250,7 @@ def test_of_two_tabs_the_visible_one_owns_the_voice_and_closing_both_ends_the_ca
     conf, procs = network
     phone, svc, ws = visitor_service(tmp_path, procs, "ann", 0, extra=["--leave-grace", "2"])
     me = "sip:alice@127.0.0.1:6062"
-    driver = Driver("tabs", f"{ORIGIN}/films/dune?confab-service={ws}", f"{ORIGIN}/films/alien")
+    driver = BrowserDriver("web.mjs", "tabs", f"{ORIGIN}/films/dune?confab-service={ws}", f"{ORIGIN}/films/alien")
     try:
         a = panel(driver.line("a-opened A: "))
         assert a["state"] == "joined" and in_conference(conf, "web-films-dune") == [me], a

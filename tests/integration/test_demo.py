@@ -7,6 +7,7 @@ the game server serves its page and its three bots are in its zones' conferences
 the web site serves the example film-fans forum at the URL it prints, and a bot
 phone is in the room of /films/dune."""
 import json
+from pathlib import Path
 import re
 import signal
 import subprocess
@@ -47,6 +48,12 @@ def test_demo_runs_and_each_phone_hears_the_others(tmp_path):
         roster = viewer.next("roster", timeout=20, until=lambda m: m["members"])
         assert [m["uri"] for m in roster["members"]] == ["sip:eve@confab.local"], roster
         viewer.close()
+        # Chat links: the extension's folder it names, and the page with a conf: line to try it on.
+        chat = re.search(r"unpacked from (\S+)\n(?:.*\n)*?\s+open (http://\S+/meetups): conf:(\w+) there is a link",
+                         log.read_text())
+        assert chat and (Path(chat.group(1)) / "manifest.json").is_file(), log.read_text()
+        with urllib.request.urlopen(chat.group(2), timeout=5) as r:
+            assert f"conf:{chat.group(3)}" in r.read().decode()
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(10) == 0, log.read_text()

@@ -13,30 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from confab_testlib import CONFAB, Conference, Mixer, Phone, Proc, Service, WebSocket, hears, start, stop_all, wait_for
+from confab_testlib import CONFAB, BROWSER_SCRIPTS, Conference, Mixer, Phone, Proc, Service, WebSocket, hears, open_chooser, start, stop_all, wait_for
 
 CONF = "127.0.0.1:5080"
 WEB = 5066
-BROWSER = Path(__file__).resolve().parent.parent / "browser"
 
 
 def drive(*args, timeout=60):
-    r = subprocess.run(["node", str(BROWSER / "drive.mjs"), *args], capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(["node", str(BROWSER_SCRIPTS / "drive.mjs"), *args], capture_output=True, text=True, timeout=timeout)
     return r.returncode, r.stdout + r.stderr
-
-
-def open_chooser(url, device):
-    """Starts drive.mjs choose on the chooser page; returns once the page is subscribed to choices
-    (drive.mjs gives up by itself within its timeouts, so reading its lines cannot hang)."""
-    page = subprocess.Popen(["node", str(BROWSER / "drive.mjs"), "choose", url, device], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    lines = []
-    for line in page.stdout:
-        lines.append(line)
-        if line.startswith("chooser connected"):
-            return page
-    page.wait()
-    raise AssertionError("the chooser page did not connect: " + "".join(lines))
 
 
 def http_get(path, host=f"127.0.0.1:{WEB}", headers=()):
@@ -261,7 +246,7 @@ def test_web_origins_must_be_approved_and_the_web_side_is_guarded(tmp_path):
         # A page from another origin: refused until the user approves it on the chooser page.
         site = tmp_path / "site"
         site.mkdir()
-        shutil.copy(BROWSER / "app.html", site / "index.html")
+        shutil.copy(BROWSER_SCRIPTS / "app.html", site / "index.html")
         start(procs, Proc(["/usr/bin/python3", "-m", "http.server", "5077", "--bind", "127.0.0.1", "-d", str(site)],
                           tmp_path / "site.log"))
         wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", 5077)) == 0, what="test web site")

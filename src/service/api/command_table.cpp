@@ -16,7 +16,8 @@ std::string web_origin(const ApiConnection& connection) {
 
 bool CommandTable::web_may_call(const std::string& name) {
   static const std::set<std::string> kWebCommands = {"Join",  "ExternalJoin", "SameDeviceJoin", "Invite", "Hangup",
-                                                     "Calls", "Devices",      "Subscribe",      "Auth"};
+                                                     "Calls", "Devices",      "Subscribe",      "Auth",
+                                                     "Settings"};
   return kWebCommands.count(name) > 0;
 }
 

@@ -8,10 +8,9 @@ namespace confab::service {
 EventHub::EventHub() : kinds_{"calls", "roster", "choices"} {}
 
 bool EventHub::subscribe(const std::shared_ptr<ApiConnection>& client, const std::set<std::string>& kinds) {
-  static const std::set<std::string> kWebEvents = {"calls", "roster"};
   if (from_web_page(*client))
     for (auto& k : kinds)
-      if (!kWebEvents.count(k)) return false;
+      if (!web_may_follow(k)) return false;
   if (kinds.empty())
     clients_.erase(client->id());
   else

@@ -21,6 +21,8 @@ class EventHub {
   EventHub();
   void add_kind(const std::string& kind) { kinds_.insert(kind); }
   bool has_kind(const std::string& kind) const { return kinds_.count(kind) > 0; }
+  // The event kinds web pages (and the browser extension's native host) may follow.
+  static bool web_may_follow(const std::string& kind) { return kind == "calls" || kind == "roster"; }
   const std::set<std::string>& kinds() const { return kinds_; }
 
   // Replaces what `client` is subscribed to ("" kinds: nothing). False, with
