@@ -1,12 +1,40 @@
 #include "base/sqlite.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace confab::base {
 
-SqliteDatabase::SqliteDatabase(const std::string& path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
+namespace {
+
+// SQLite creates files 0644 and its -wal/-shm files with the mode of the database
+// file, so creating the (empty) database file 0600 first keeps all of them private.
+void create_private_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return;
+  }
+  if (errno != EEXIST) throw SqliteError("cannot create database " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+SqliteDatabase::SqliteDatabase(const std::string& path, Open mode) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (path != ":memory:") {
+    struct stat st{};
+    if (mode == Open::ExistingOnly && ::stat(path.c_str(), &st) != 0) throw SqliteError("no database at " + path);
+    if (mode == Open::CreatePrivate) create_private_file(path);
+  } else {
+    flags |= SQLITE_OPEN_CREATE;
+  }
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     throw SqliteError("cannot open database " + path + ": " + msg);

@@ -21,9 +21,14 @@ class SqliteStatement;
 
 class SqliteDatabase {
  public:
-  // Opens (creating if needed) the file at `path` (":memory:" for tests), WAL mode,
-  // a busy timeout so a second process (e.g. `--list`) can read while the owner writes.
-  explicit SqliteDatabase(const std::string& path);
+  enum class Open {
+    CreatePrivate,  // create the file if needed, readable by its owner only (0600: it may hold secrets)
+    ExistingOnly,   // the file must exist (a reader such as `--list` never creates one)
+  };
+  // Opens the file at `path` (":memory:" for tests), WAL mode, a busy timeout so a
+  // second process (e.g. `--list`) can read while the owner writes. Throws SqliteError
+  // (for ExistingOnly: "no database at PATH" when there is none).
+  explicit SqliteDatabase(const std::string& path, Open mode = Open::CreatePrivate);
   ~SqliteDatabase();
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;

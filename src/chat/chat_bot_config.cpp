@@ -23,55 +23,62 @@ bool bare_jid(const std::string& jid) {
          jid.find('/') == std::string::npos && jid.find_first_of(" \t\r\n") == std::string::npos;
 }
 
-std::string string_setting(const toml::node_view<toml::node>& t, const char* key) {
-  auto v = t[key].value<std::string>();
-  if (!v) throw std::runtime_error(std::string("chat_bot.") + key + " must be a string");
-  return *v;
+}  // namespace
+
+const std::vector<base::ConfigSetting>& chat_bot_settings() {
+  static const std::vector<base::ConfigSetting> settings = {
+      {"chat_bot.jid", "--jid"},
+      {"chat_bot.password_file", "--password-file"},
+      {"chat_bot.room", "--room"},
+      {"chat_bot.nick", "--nick"},
+      {"chat_bot.conference_host", "--conference-host"},
+      {"chat_bot.xmpp_server", "--xmpp-server"},
+      {"chat_bot.require_tls", "--require-tls"},
+      {"chat_bot.sip", "--sip"},
+      {"chat_bot.posts_per_second", "--posts-per-second"},
+      {"chat_bot.idle_seconds", "--idle-seconds"},
+      {"chat_bot.addresses.*", "--address"},
+  };
+  return settings;
 }
 
-}  // namespace
+void add_address(ChatBotConfig& c, const std::string& who, const std::string& uri) {
+  if (who.empty()) throw std::invalid_argument("an address needs a JID or nick");
+  if (!sip::is_sip_uri(uri)) throw std::invalid_argument("the address of '" + who + "' must be a sip: or sips: URI, not '" + uri + "'");
+  c.addresses[bare_jid(who) ? lower(who) : who] = uri;
+}
 
 void load_chat_bot_config(const std::string& path, ChatBotConfig& c) {
   toml::table root = base::parse_toml_file(path);
-  auto t = root["chat_bot"];
-  if (!t) return;
-  try {
-    if (t["jid"]) c.jid = string_setting(t, "jid");
-    if (t["password_file"]) c.password_file = string_setting(t, "password_file");
-    if (t["room"]) c.room = string_setting(t, "room");
-    if (t["nick"]) c.nick = string_setting(t, "nick");
-    if (t["conference_host"])
-      c.conference_host = sip::parse_conference_host(string_setting(t, "conference_host"));
-    if (t["xmpp_server"]) c.xmpp_server = base::parse_host_port(string_setting(t, "xmpp_server"), "chat_bot.xmpp_server");
-    if (t["sip"]) c.sip = base::parse_host_port(string_setting(t, "sip"), "chat_bot.sip");
-    if (auto node = t["require_tls"]) {
-      auto v = node.value<bool>();
-      if (!v) throw std::runtime_error("chat_bot.require_tls must be true or false");
-      c.require_tls = *v;
+  base::reject_unknown_keys(path, root, chat_bot_settings());
+  auto t = base::TomlTable(path, root, "").table("chat_bot");
+  if (auto v = t.string("jid")) c.jid = *v;
+  if (auto v = t.string("password_file")) c.password_file = *v;
+  if (auto v = t.string("room")) c.room = *v;
+  if (auto v = t.string("nick")) c.nick = *v;
+  if (auto v = t.string("conference_host")) {
+    try {
+      c.conference_host = sip::parse_conference_host(*v);
+    } catch (const std::exception& e) {
+      t.fail("conference_host", e.what());
     }
-    if (auto node = t["posts_per_second"]) {
-      auto v = node.value<double>();
-      if (!v || *v < 0.1 || *v > 20) throw std::runtime_error("chat_bot.posts_per_second must be from 0.1 to 20");
-      c.posts_per_second = *v;
-    }
-    if (auto node = t["idle_seconds"]) {
-      auto v = node.value<int64_t>();
-      if (!v || *v < 1 || *v > 24 * 3600) throw std::runtime_error("chat_bot.idle_seconds must be from 1 to 86400");
-      c.idle_seconds = static_cast<unsigned>(*v);
-    }
-    if (auto node = t["addresses"]) {
-      auto* table = node.as_table();
-      if (!table) throw std::runtime_error("chat_bot.addresses must be a table of JID or nick = \"sip:...\"");
-      for (auto& [key, value] : *table) {
-        std::string who(key.str());
-        auto uri = value.value<std::string>();
-        if (!uri || !sip::is_sip_uri(*uri))
-          throw std::runtime_error("chat_bot.addresses.\"" + who + "\" must be a sip: or sips: URI");
-        c.addresses[bare_jid(who) ? lower(who) : who] = *uri;
-      }
-    }
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": " + e.what());
+  }
+  auto host_port = [&](const char* key, const std::string& text) {
+    auto hp = base::split_host_port(text);
+    if (!hp) t.fail(key, "must be HOST:PORT, e.g. \"127.0.0.1:5222\", not \"" + text + "\"");
+    return *hp;
+  };
+  if (auto v = t.string("xmpp_server")) c.xmpp_server = host_port("xmpp_server", *v);
+  if (auto v = t.string("sip")) c.sip = host_port("sip", *v);
+  if (auto v = t.boolean("require_tls")) c.require_tls = *v;
+  c.posts_per_second = t.number("posts_per_second", c.posts_per_second, 0.1, 20, " posts/s");
+  c.idle_seconds = static_cast<unsigned>(t.integer("idle_seconds", c.idle_seconds, 1, 24 * 3600, " s"));
+  auto addresses = t.table("addresses");
+  for (auto& [key, value] : addresses.items()) {
+    std::string who(key.str());
+    auto uri = addresses.string(who);
+    if (!sip::is_sip_uri(*uri)) addresses.fail(who, "must be a sip: or sips: URI, not \"" + *uri + "\"");
+    add_address(c, who, *uri);
   }
 }
 

@@ -21,8 +21,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/host_port.h"
+
+namespace confab::base {
+struct ConfigSetting;  // base/toml_file.h
+}  // namespace confab::base
 
 namespace confab::chat {
 
@@ -41,9 +46,16 @@ struct ChatBotConfig {
   std::map<std::string, std::string> addresses;
 };
 
+// Every setting of the [chat_bot] table and the option that sets it too: the
+// keys the loader accepts, the "[file: KEY]" of `confab chat-bot --help`.
+const std::vector<base::ConfigSetting>& chat_bot_settings();
+
 // Reads the [chat_bot] table of a TOML file into `config`, keeping what the
-// file does not set. Throws std::runtime_error naming the file, key and reason.
+// file does not set. Throws std::runtime_error naming the file, line, key and
+// reason (an unknown key or table among them).
 void load_chat_bot_config(const std::string& path, ChatBotConfig& config);
+// Adds who (a JID or nick) -> sip: URI to the addresses; throws std::invalid_argument.
+void add_address(ChatBotConfig& config, const std::string& who, const std::string& uri);
 // Throws std::invalid_argument naming what is missing or wrong (a JID that is
 // not user@domain, a room that is not room@service, no conference host, ...).
 void check_chat_bot_config(const ChatBotConfig& config);

@@ -68,9 +68,11 @@ TEST(ChatBotConfig, BadValuesNameFileAndKey) {
            {"[chat_bot]\nidle_seconds = 0\n", "chat_bot.idle_seconds"},
            {"[chat_bot]\nxmpp_server = \"nohost\"\n", "chat_bot.xmpp_server"},
            {"[chat_bot]\njid = 5\n", "chat_bot.jid"},
-           {"[chat_bot.addresses]\n\"a@b\" = \"javascript:alert(1)\"\n", "chat_bot.addresses.\"a@b\""},
+           {"[chat_bot.addresses]\n\"a@b\" = \"javascript:alert(1)\"\n", "chat_bot.addresses.a@b"},
            {"[chat_bot]\naddresses = 3\n", "chat_bot.addresses"},
-           {"[chat_bot\n", "chat_bot_config_test"},
+           {"[chat_bot\n", ":1:10: Error while parsing table header"},
+           {"[chat_bot]\nidle_secs = 5\n", ":2: chat_bot.idle_secs: unknown key (did you mean 'idle_seconds'?)"},
+           {"[chatbot]\n", ":1: chatbot: unknown table (did you mean [chat_bot]?)"},
        }) {
     auto path = write_file("b.toml", toml);
     ChatBotConfig c;

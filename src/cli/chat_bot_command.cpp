@@ -14,10 +14,15 @@ struct ChatBotArgs {
   std::string config_file;
   std::string jid, password_file, room, nick, conference_host, xmpp_server, sip;
   bool require_tls = false;
+  double posts_per_second = 0;
+  unsigned idle_seconds = 0;
+  std::vector<std::string> addresses;
+  std::string check_config;
 };
 
 chat::ChatBotConfig chat_bot_config(const ChatBotArgs& a) {
   chat::ChatBotConfig c;
+  if (!a.check_config.empty()) chat::load_chat_bot_config(a.check_config, c);
   if (!a.config_file.empty()) chat::load_chat_bot_config(a.config_file, c);
   if (!a.jid.empty()) c.jid = a.jid;
   if (!a.password_file.empty()) c.password_file = a.password_file;
@@ -27,6 +32,13 @@ chat::ChatBotConfig chat_bot_config(const ChatBotArgs& a) {
   if (!a.xmpp_server.empty()) c.xmpp_server = base::parse_host_port(a.xmpp_server, "--xmpp-server");
   if (!a.sip.empty()) c.sip = base::parse_host_port(a.sip, "--sip");
   if (a.require_tls) c.require_tls = true;
+  if (a.posts_per_second > 0) c.posts_per_second = a.posts_per_second;
+  if (a.idle_seconds) c.idle_seconds = a.idle_seconds;
+  for (auto& entry : a.addresses) {
+    auto eq = entry.find('=');
+    if (eq == std::string::npos) throw std::invalid_argument("--address wants JID-OR-NICK=SIP-URI, not '" + entry + "'");
+    chat::add_address(c, entry.substr(0, eq), entry.substr(eq + 1));
+  }
   chat::check_chat_bot_config(c);
   return c;
 }
@@ -46,11 +58,21 @@ void add_chat_bot_command(CLI::App& app, const GlobalOptions& global, Runner& ru
   cmd->add_option("--xmpp-server", a->xmpp_server, "HOST:PORT of the XMPP server (default: the JID's domain, DNS SRV)");
   cmd->add_flag("--require-tls", a->require_tls, "refuse an XMPP server that does not offer TLS");
   cmd->add_option("--sip", a->sip, "HOST:PORT of the bot's SIP user agent (rosters, REFERs; default 127.0.0.1:5079)");
+  cmd->add_option("--posts-per-second", a->posts_per_second, "most posts the bot makes in the room a second (default 3)")
+      ->check(CLI::Range(0.1, 20.0));
+  cmd->add_option("--idle-seconds", a->idle_seconds, "a voice room nobody has been in for this long is closed (default 600)")
+      ->check(CLI::Range(1u, 86400u));
+  cmd->add_option("--address", a->addresses,
+                  "JID-OR-NICK=SIP-URI: who `/voice invite NICK` rings (a real JID, or a nick in rooms that hide "
+                  "JIDs; repeatable)");
+  add_check_config_option(*cmd, a->check_config);
+  note_file_keys(*cmd, chat::chat_bot_settings());
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
-      base::init_logging("chat-bot", global.log_level);
+      if (a->check_config.empty()) base::init_logging("chat-bot", global.log_level);
       chat::ChatBotConfig c = chat_bot_config(*a);
       std::string password = chat::read_password_file(c.password_file);
+      if (!a->check_config.empty()) return config_ok(a->check_config);
       sip::EventLoop loop;
       chat::ChatBotTiming timing;
       timing.idle = std::chrono::seconds(c.idle_seconds);

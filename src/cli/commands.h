@@ -13,6 +13,10 @@
 
 #include "sip/transaction_layer.h"
 
+namespace confab::base {
+struct ConfigSetting;  // base/toml_file.h
+}  // namespace confab::base
+
 namespace confab::cli {
 
 struct GlobalOptions {
@@ -47,6 +51,14 @@ std::filesystem::path packaged_path(const std::string& name);
 
 // --listen values ([udp:|tcp:]HOST:PORT), or `fallback` when none; throws on a bad one.
 std::vector<sip::ListenSpec> parse_listen(const std::vector<std::string>& specs, const std::string& fallback);
+
+// Config files (config_options.cpp). Appends " [file: KEY]" to the help of each
+// option a setting names; throws std::logic_error for a flag the command lacks.
+void note_file_keys(CLI::App& cmd, const std::vector<base::ConfigSetting>& settings);
+// --check-config FILE: the part reads FILE as at start, checks it and exits (as `kamailio -c`).
+void add_check_config_option(CLI::App& cmd, std::string& file);
+// Prints "FILE: OK"; returns 0.
+int config_ok(const std::string& file);
 
 // main() blocks SIGINT/SIGTERM before any thread exists (threads inherit the
 // mask), so in a server only the waiter of stop_on_signals() ever sees them.

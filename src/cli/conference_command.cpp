@@ -18,6 +18,9 @@ struct ConferenceArgs {
   std::string admin_token;
   std::string config_file;
   size_t max_participants = 0, max_conferences = 0;
+  std::string check_config;
+  int64_t max_subscribers = -1, max_subscription_expires = -1, notify_interval_ms = -1;
+  unsigned transaction_timeout_ms = 0;
 };
 
 }  // namespace
@@ -36,10 +39,24 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
   cmd->add_option("--max-participants", a->max_participants, "per conference (486 beyond; default 100)");
   cmd->add_option("--max-conferences", a->max_conferences, "at once (503 beyond; default 1000)");
   cmd->add_option("--config", a->config_file, "TOML file with a [conference] table (see docs/deployment.md)");
+  cmd->add_option("--max-subscribers", a->max_subscribers, "conference-event subscribers per conference (503 beyond; default 500)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-subscription-expires", a->max_subscription_expires,
+                  "longest subscription granted, s (default 3600)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--notify-interval", a->notify_interval_ms,
+                  "ms: changes within it go out as one NOTIFY per subscriber (default 50)")
+      ->check(CLI::Range(int64_t{0}, int64_t{60000}));
+  cmd->add_option("--transaction-timeout", a->transaction_timeout_ms,
+                  "ms a request waits for its final response (default 32000)")
+      ->check(CLI::Range(500u, 600000u));
+  add_check_config_option(*cmd, a->check_config);
+  note_file_keys(*cmd, conference::conference_settings());
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
-      base::init_logging("conference", global.log_level);
+      if (a->check_config.empty()) base::init_logging("conference", global.log_level);
       conference::ConferenceConfig c;
+      if (!a->check_config.empty()) conference::load_conference_config(a->check_config, c);
       if (!a->config_file.empty()) conference::load_conference_config(a->config_file, c);
       if (!a->listen.empty() || c.listen.empty()) c.listen = parse_listen(a->listen, "udp:127.0.0.1:5080");
       if (!a->mixer.empty()) c.mixer = a->mixer;
@@ -53,12 +70,19 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
       if (!a->admin_token.empty()) c.admin_token = a->admin_token;
       if (a->max_participants) c.max_participants = a->max_participants;
       if (a->max_conferences) c.max_conferences = a->max_conferences;
+      if (a->max_subscribers >= 0) c.max_subscribers = static_cast<size_t>(a->max_subscribers);
+      if (a->max_subscription_expires >= 0) c.max_subscription_expires = static_cast<unsigned>(a->max_subscription_expires);
+      if (a->notify_interval_ms >= 0) c.notify_interval_ms = static_cast<unsigned>(a->notify_interval_ms);
+      if (a->transaction_timeout_ms) c.transaction_timeout_ms = a->transaction_timeout_ms;
+      if (!a->check_config.empty()) return config_ok(a->check_config);
       sip::EventLoop loop;
       conference::ConferenceServer server(loop, c);
-      spdlog::info("conference server listening on {} (mixer {}{}{}{})", c.listen.front().str(), c.mixer,
+      bool default_mixer = a->mixer.empty() && c.mixer == conference::ConferenceConfig{}.mixer;
+      spdlog::info("conference server listening on {} (mixer {}{}{}{}{})", c.listen.front().str(), c.mixer,
+                   default_mixer ? ", the default: set --mixer (mixer in [conference]) for another" : "",
                    c.domains.empty() ? "" : ", domain " + c.domains.front(),
                    c.outbound_proxy.empty() ? "" : ", outbound proxy " + c.outbound_proxy,
-                   c.admin_host.empty() ? "" : ", admin API " + a->admin);
+                   c.admin_host.empty() ? "" : ", admin API " + base::HostPort{c.admin_host, c.admin_port}.str());
       stop_on_signals([&loop] { loop.stop(); });
       loop.run();
       server.shutdown();

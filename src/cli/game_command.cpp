@@ -19,6 +19,7 @@ struct GameArgs {
   std::vector<std::string> bots;
   std::string world_file;
   size_t max_connections = 1000;
+  std::string check_config;
 };
 
 game::GameOptions game_options(const GameArgs& a) {
@@ -68,8 +69,14 @@ void add_game_command(CLI::App& app, const GlobalOptions& global, Runner& runner
   cmd->add_option("--world", a->world_file, "TOML file describing the world (default: 100 x 100 m, four quadrants)");
   cmd->add_option("--max-connections", a->max_connections, "WebSocket connections at once (503 beyond)")
       ->capture_default_str();
+  add_check_config_option(*cmd, a->check_config);
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
+      if (!a->check_config.empty()) {
+        game::GameOptions o = game_options(*a);
+        voice_for(game::load_world(a->check_config, o.conference_host), o);
+        return config_ok(a->check_config);
+      }
       base::init_logging("game", global.log_level);
       game::GameOptions o = game_options(*a);
       game::World world = game::load_world(o.world_file, o.conference_host);

@@ -2,6 +2,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/usage_errors.h"
+#include "confab_version.h"  // generated: cmake/version_header.cmake
 
 int main(int argc, char** argv) {
   confab::cli::block_stop_signals();
@@ -9,7 +11,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global options (--log-level) may follow the subcommand
   confab::cli::GlobalOptions global;
-  app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.set_version_flag("--version", std::string("confab ") + CONFAB_VERSION + " (git " + CONFAB_GIT_REVISION + ")");
+  confab::cli::explain_usage_errors(app);
   confab::cli::Runner runner;
   confab::cli::add_proxy_command(app, global, runner);
   confab::cli::add_mixer_command(app, global, runner);

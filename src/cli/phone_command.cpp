@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/host_port.h"
+#include "base/secret_input.h"
 #include "cli/commands.h"
 #include "media/udp_socket.h"
 #include "phone/phone.h"
@@ -18,9 +19,11 @@ namespace confab::cli {
 
 namespace {
 
+constexpr int kExitNotRegistered = 3;
+
 struct PhoneArgs {
   std::string listen = "127.0.0.1:5064";
-  std::string register_aor, proxy, identity, user, password, dial, subscribe, codec, play, record, notify_dir;
+  std::string register_aor, proxy, identity, user, password, password_file, dial, subscribe, codec, play, record, notify_dir;
   double tone = 0;
   bool sound_card = false;
   double volume = 0.3;
@@ -69,7 +72,11 @@ phone::PhoneConfig phone_config(const PhoneArgs& a) {
   c.proxy = a.proxy;
   c.identity = a.identity;
   c.user = a.user;
-  c.password = a.password;
+  if (!a.password.empty() && !a.password_file.empty()) throw std::runtime_error("give --password or --password-file, not both");
+  if (!a.password.empty())
+    spdlog::warn("{}", base::secret_on_command_line_warning("--password", "--password-file FILE"));
+  c.password = a.password_file.empty() ? a.password : base::read_secret_file(a.password_file, "--password-file");
+  c.stop_if_not_registered = !a.register_aor.empty();
   c.auto_answer = a.auto_answer;
   c.dial = a.dial;
   c.subscribe = a.subscribe;
@@ -97,11 +104,14 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   auto a = std::make_shared<PhoneArgs>();
   auto* cmd = app.add_subcommand("phone", "headless SIP phone: tone/WAV out, recording in, commands on stdin");
   cmd->add_option("--listen", a->listen, "SIP address HOST:PORT (UDP and TCP); RTP too, on HOST")->capture_default_str();
-  cmd->add_option("--register", a->register_aor, "address-of-record to REGISTER, e.g. sip:alice@example.com");
+  cmd->add_option("--register", a->register_aor,
+                  "address-of-record to REGISTER, e.g. sip:alice@example.com (exit status 3 when the first REGISTER "
+                  "fails)");
   cmd->add_option("--proxy", a->proxy, "registrar and outbound proxy URI, e.g. sip:127.0.0.1:5060");
   cmd->add_option("--from", a->identity, "our From address (default: the AOR, else sip:phone@listen)");
   cmd->add_option("--user", a->user, "digest user name");
-  cmd->add_option("--password", a->password, "digest password");
+  cmd->add_option("--password", a->password, "digest password (visible in the process list: prefer --password-file)");
+  cmd->add_option("--password-file", a->password_file, "file whose first line is the digest password");
   cmd->add_flag("--auto-answer", a->auto_answer, "answer every incoming call");
   cmd->add_option("--dial", a->dial, "call this URI at start");
   cmd->add_option("--subscribe", a->subscribe, "subscribe to this conference's roster (RFC 4575) at start");
@@ -143,7 +153,8 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       }).detach();
       loop.run();
       phone.shutdown();
-      _exit(0);  // the stdin reader may still be blocked in getline
+      // the stdin reader may still be blocked in getline; 3: --register could not register
+      _exit(phone.registration_failed() && c.stop_if_not_registered ? kExitNotRegistered : 0);
     };
   });
 }

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
+#include "base/secret_input.h"
 #include "cli/commands.h"
 #include "service/client_service.h"
 #include "service/paths.h"
@@ -17,9 +18,13 @@ struct ServiceArgs {
   std::string identity, proxy, password, default_device, incoming_device, tel_gateway, conference_server, api_socket, api_tcp, token_file, web_api,
       origins_file;
   std::string plugin_dir;
+  std::string password_file;
   bool register_at_proxy = false;
   int keepalive_s = -1;
   int leave_grace_s = -1;
+  int choice_timeout_s = 0;
+  unsigned transaction_timeout_ms = 0;
+  std::string check_config;
 };
 
 }  // namespace
@@ -32,7 +37,9 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
   cmd->add_option("--identity", a->identity, "our SIP URI (From), e.g. sip:alice@example.com");
   cmd->add_option("--proxy", a->proxy, "outbound proxy URI, e.g. sip:127.0.0.1:5060");
   cmd->add_flag("--register", a->register_at_proxy, "REGISTER the identity at the proxy");
-  cmd->add_option("--password", a->password, "digest password for the identity");
+  cmd->add_option("--password", a->password,
+                  "digest password for the identity (visible in the process list: prefer --password-file)");
+  cmd->add_option("--password-file", a->password_file, "file whose first line is the identity's digest password");
   cmd->add_option("--device", a->devices, "ID=SIP-URI[;mode=transfer]: a SIP device (repeatable)");
   cmd->add_option("--default-device", a->default_device, "device used when a request names none");
   cmd->add_option("--incoming-device", a->incoming_device,
@@ -55,11 +62,19 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
                                            "(default 127.0.0.1:5066)");
   cmd->add_option("--origins-file", a->origins_file, "approved web origins (default ~/.config/confab/approved-origins)");
   cmd->add_option("--plugin-dir", a->plugin_dir, "load the plugins (*.so) in this directory at start");
+  cmd->add_option("--choice-timeout", a->choice_timeout_s, "seconds an ExternalJoin waits for the user to pick a device "
+                                                          "(default 120)")
+      ->check(CLI::Range(1, 86400));
+  cmd->add_option("--transaction-timeout", a->transaction_timeout_ms,
+                  "ms a request waits for its final response (default 32000)")
+      ->check(CLI::Range(1000u, 600000u));
+  add_check_config_option(*cmd, a->check_config);
+  note_file_keys(*cmd, service::service_settings());
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
-      base::init_logging("service", global.log_level);
+      if (a->check_config.empty()) base::init_logging("service", global.log_level);
       service::ServiceConfig c;
-      std::string file = a->config_file;
+      std::string file = !a->check_config.empty() ? a->check_config : a->config_file;
       struct stat st{};
       if (file.empty() && ::stat(service::default_config_path().c_str(), &st) == 0) file = service::default_config_path();
       if (!file.empty()) service::load_service_config(file, c);
@@ -82,7 +97,12 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
       };
       set(a->identity, c.identity);
       set(a->proxy, c.proxy);
+      if (!a->password.empty() && !a->password_file.empty())
+        throw std::runtime_error("give --password or --password-file, not both");
+      if (!a->password.empty())
+        spdlog::warn("{}", base::secret_on_command_line_warning("--password", "--password-file FILE"));
       set(a->password, c.password);
+      if (!a->password_file.empty()) c.password = base::read_secret_file(a->password_file, "--password-file");
       set(a->default_device, c.default_device);
       set(a->incoming_device, c.incoming_device);
       if (!a->incoming_from.empty()) c.incoming_from = service::parse_networks(a->incoming_from, "--incoming-from");
@@ -97,6 +117,12 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
       if (a->register_at_proxy) c.register_at_proxy = true;
       if (a->keepalive_s >= 0) c.keepalive_s = static_cast<unsigned>(a->keepalive_s);
       if (a->leave_grace_s >= 0) c.leave_grace_s = static_cast<unsigned>(a->leave_grace_s);
+      if (a->choice_timeout_s > 0) c.choice_timeout_s = static_cast<unsigned>(a->choice_timeout_s);
+      if (a->transaction_timeout_ms) c.transaction_timeout_ms = a->transaction_timeout_ms;
+      if (!a->check_config.empty()) {
+        service::check_service_config(c);
+        return config_ok(a->check_config);
+      }
       sip::EventLoop loop;
       service::ClientService service(loop, c);
       service.start();

@@ -59,7 +59,8 @@ std::unique_ptr<http::Server> start_admin_api(ConferenceServer& server) {
   if (!c.admin_token.empty())
     http->require_token(c.admin_token);
   else
-    spdlog::warn("admin API on {}:{} without a token: anyone who can reach it can move and remove participants",
+    spdlog::warn("admin API on {}:{} without a token: anyone who can reach it can move and remove participants "
+                 "and end conferences; set --admin-token (admin_token in [conference])",
                  c.admin_host, c.admin_port);
   sip::EventLoop& loop = server.loop();
 
@@ -98,10 +99,17 @@ std::unique_ptr<http::Server> start_admin_api(ConferenceServer& server) {
   });
   http->route("DELETE", "/participants/", [&server, &loop](const Request& req) {
     auto [pid, action] = participant_path(req.path);
-    if (!action.empty()) return Response::error(404, "DELETE /participants/<id>");
+    if (!action.empty()) return Response::error(404, "not found (DELETE /participants/<id> removes one)");
     return http::call_on(loop, [&server, pid = pid] {
       return server.remove_participant(pid) ? Response::json(200, "{\"status\":\"ok\"}")
                                             : Response::error(404, "no such participant");
+    });
+  });
+  http->route("DELETE", "/conferences/", [&server, &loop](const Request& req) {
+    std::string id = req.path.substr(std::string("/conferences/").size());
+    return http::call_on(loop, [&server, id] {
+      return server.end_conference(id) ? Response::json(200, "{\"status\":\"ok\"}")
+                                       : Response::error(404, "no such conference");
     });
   });
   http->start();

@@ -1,8 +1,10 @@
 #include "conference/conference_config.h"
 
+#include "base/host_port.h"
 #include "base/toml_file.h"
 #include "sip/uri.h"
 
+#include <limits>
 #include <stdexcept>
 
 namespace confab::conference {
@@ -10,44 +12,65 @@ namespace confab::conference {
 namespace {
 
 template <typename T>
-void read_count(const toml::node_view<toml::node>& table, const char* key, T& out) {
-  auto node = table[key];
-  if (!node) return;
-  auto v = node.value<int64_t>();
-  if (!v || *v < 0) throw std::runtime_error(std::string("conference.") + key + " must be a non-negative integer");
-  out = static_cast<T>(*v);
+T count(const base::TomlTable& t, const char* key, T current, int64_t lo, int64_t hi, const char* unit) {
+  return static_cast<T>(t.integer(key, static_cast<int64_t>(current), lo, hi, unit));
 }
 
 }  // namespace
 
+const std::vector<base::ConfigSetting>& conference_settings() {
+  static const std::vector<base::ConfigSetting> settings = {
+      {"conference.listen", "--listen"},
+      {"conference.mixer", "--mixer"},
+      {"conference.outbound_proxy", "--outbound-proxy"},
+      {"conference.domains", "--domain"},
+      {"conference.admin", "--admin"},
+      {"conference.admin_token", "--admin-token"},
+      {"conference.max_participants", "--max-participants"},
+      {"conference.max_conferences", "--max-conferences"},
+      {"conference.max_subscribers", "--max-subscribers"},
+      {"conference.max_subscription_expires", "--max-subscription-expires"},
+      {"conference.notify_interval_ms", "--notify-interval"},
+      {"conference.transaction_timeout_ms", "--transaction-timeout"},
+  };
+  return settings;
+}
+
 void load_conference_config(const std::string& path, ConferenceConfig& c) {
   toml::table root = base::parse_toml_file(path);
-  auto t = root["conference"];
-  if (!t) return;
-  try {
-    for (auto& s : base::toml_strings(t["listen"], "conference.listen")) {
+  base::reject_unknown_keys(path, root, conference_settings());
+  auto t = base::TomlTable(path, root, "").table("conference");
+  if (auto listen = t.strings("listen")) {
+    for (auto& s : *listen) {
       auto spec = sip::ListenSpec::parse(s);
-      if (!spec) throw std::runtime_error("conference.listen: bad address '" + s + "'");
+      if (!spec) t.fail("listen", "bad address '" + s + "' (want [udp:|tcp:]HOST:PORT)");
       c.listen.push_back(*spec);
     }
-    for (auto& d : base::toml_strings(t["domains"], "conference.domains")) c.domains.push_back(d);
-    if (auto v = t["mixer"].value<std::string>()) c.mixer = *v;
-    if (auto node = t["outbound_proxy"]) {
-      auto v = node.value<std::string>();
-      if (!v || !sip::is_sip_uri(*v))
-        throw std::runtime_error("conference.outbound_proxy must be a sip: or sips: URI, e.g. \"sip:10.0.0.4:5060\"");
-      c.outbound_proxy = *v;
-    }
-    if (auto v = t["admin_token"].value<std::string>()) c.admin_token = *v;
-    read_count(t, "max_participants", c.max_participants);
-    read_count(t, "max_conferences", c.max_conferences);
-    read_count(t, "max_subscribers", c.max_subscribers);
-    read_count(t, "max_subscription_expires", c.max_subscription_expires);
-    read_count(t, "notify_interval_ms", c.notify_interval_ms);
-    read_count(t, "transaction_timeout_ms", c.transaction_timeout_ms);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + ": " + e.what());
   }
+  if (auto domains = t.strings("domains")) c.domains.insert(c.domains.end(), domains->begin(), domains->end());
+  if (auto v = t.string("mixer")) {
+    if (!sip::is_sip_uri(*v)) t.fail("mixer", "must be a sip: URI, e.g. \"sip:127.0.0.1:5090\", not \"" + *v + "\"");
+    c.mixer = *v;
+  }
+  if (auto v = t.string("outbound_proxy")) {
+    if (!sip::is_sip_uri(*v))
+      t.fail("outbound_proxy", "must be a sip: or sips: URI, e.g. \"sip:10.0.0.4:5060\", not \"" + *v + "\"");
+    c.outbound_proxy = *v;
+  }
+  if (auto v = t.string("admin")) {
+    auto admin = base::split_host_port(*v);
+    if (!admin) t.fail("admin", "must be HOST:PORT, e.g. \"127.0.0.1:5081\", not \"" + *v + "\"");
+    c.admin_host = admin->host;
+    c.admin_port = admin->port;
+  }
+  if (auto v = t.string("admin_token")) c.admin_token = *v;
+  constexpr int64_t many = std::numeric_limits<int32_t>::max();
+  c.max_participants = count(t, "max_participants", c.max_participants, 0, many, "");
+  c.max_conferences = count(t, "max_conferences", c.max_conferences, 0, many, "");
+  c.max_subscribers = count(t, "max_subscribers", c.max_subscribers, 0, many, "");
+  c.max_subscription_expires = count(t, "max_subscription_expires", c.max_subscription_expires, 0, many, " s");
+  c.notify_interval_ms = count(t, "notify_interval_ms", c.notify_interval_ms, 0, 60000, " ms");
+  c.transaction_timeout_ms = count(t, "transaction_timeout_ms", c.transaction_timeout_ms, 500, 600000, " ms");
 }
 
 }  // namespace confab::conference

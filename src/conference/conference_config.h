@@ -7,6 +7,10 @@
 
 #include "sip/transaction_layer.h"
 
+namespace confab::base {
+struct ConfigSetting;  // base/toml_file.h
+}  // namespace confab::base
+
 namespace confab::conference {
 
 struct ConferenceConfig {
@@ -30,8 +34,13 @@ struct ConferenceConfig {
   unsigned transaction_timeout_ms = 32000;
 };
 
+// Every setting of the [conference] table and the option that sets it too: the
+// keys the loader accepts, the "[file: KEY]" of `confab conference --help`.
+const std::vector<base::ConfigSetting>& conference_settings();
+
 // Reads the [conference] table of a TOML file into `config`, keeping what the
-// file does not set. Throws std::runtime_error naming the file, key and reason.
+// file does not set. Throws std::runtime_error naming the file, line, key and
+// reason (an unknown key or table among them).
 void load_conference_config(const std::string& path, ConferenceConfig& config);
 
 }  // namespace confab::conference

@@ -18,6 +18,11 @@ namespace {
 
 constexpr const char* kSipfrag = "message/sipfrag;version=2.0";
 
+// Admin API errors (lower-case sentences, as the HTTP layer's own).
+constexpr const char* kNoSuchParticipant = "no such participant";
+constexpr const char* kBadConferenceId = "bad conference id: 1 to 64 letters, digits and - _ . ~ +";
+constexpr const char* kNotConnected = "participant not connected (yet)";
+
 // Conference ids end up in URIs, XML, JSON and the mixer's mix names: a safe alphabet.
 bool valid_conference_id(const std::string& id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
@@ -62,8 +67,30 @@ ConferenceServer::ConferenceServer(sip::EventLoop& loop, ConferenceConfig config
   ua.user_agent = "confab-conference";
   ua.allow_events = {"conference"};
   ua.transaction_timeout_ms = config_.transaction_timeout_ms;
+  if (!sip::Uri::parse(config_.mixer))
+    throw std::runtime_error("the mixer '" + config_.mixer + "' is not a SIP URI (e.g. sip:127.0.0.1:5090)");
   ua_ = std::make_unique<sip::UserAgent>(loop, ua, *this);
   if (!config_.admin_host.empty()) admin_ = start_admin_api(*this);
+  check_mixer();
+}
+
+void ConferenceServer::check_mixer() {
+  sip::RequestSpec options;
+  options.method = "OPTIONS";
+  options.request_uri = config_.mixer;
+  ua_->send_request(options, [mixer = config_.mixer](int status, std::string_view phrase, const sip::Message& response) {
+    if (status < 200) return;
+    // A response from the mixer, whatever its status, means it is there; one the
+    // stack made up (a timeout, an unreachable port) means it is not.
+    if (response && !response.is_local()) {
+      spdlog::info("the mixer at {} answers (OPTIONS: {} {})", mixer, status, phrase);
+      return;
+    }
+    spdlog::warn("the mixer at {} does not answer (OPTIONS: {} {}): every call to a conference will get "
+                 "503 until it does. Start it (confab mixer --listen HOST:PORT) or point --mixer (mixer in "
+                 "[conference]) at the one that runs, and check that no firewall drops SIP between the two",
+                 mixer, status, phrase);
+  });
 }
 
 ConferenceServer::~ConferenceServer() {
@@ -223,7 +250,7 @@ void ConferenceServer::move_between_rooms(Participant& p, const std::string& to,
       spdlog::error("participant {}: the mixer refused the move to {} ({}); hanging up", pid, to, status);
       moved->hangup();
       close_if_empty(to);
-      done(502, "Mixer Refused The Move");
+      done(502, "the mixer refused the move");
       return;
     }
     if (ConferenceRoom* r = room(from)) r->remove(*moved);
@@ -389,32 +416,34 @@ void ConferenceServer::on_ended(Participant& p, int status, std::string_view rea
 
 void ConferenceServer::move_participant(const std::string& pid, const std::string& to, Reply done) {
   Participant* p = participant(pid);
-  if (!p) return done(404, "No Such Participant");
-  if (!valid_conference_id(to)) return done(400, "Bad Conference Id");
-  if (!p->connected()) return done(409, "Participant Not Connected");
+  if (!p) return done(404, kNoSuchParticipant);
+  if (!valid_conference_id(to)) return done(400, kBadConferenceId);
+  if (!p->connected()) return done(409, kNotConnected);
   if (p->conference() == to) return done(200, "OK");
   int status = 0;
   std::string reason;
-  if (!admit(to, &status, &reason)) return done(status, reason);
+  if (!admit(to, &status, &reason))
+    return done(status, status == 486 ? "conference " + to + " is full (max_participants)"
+                                      : "too many conferences (max_conferences)");
   move_between_rooms(*p, to, std::move(done));
 }
 
 void ConferenceServer::mute_participant(const std::string& pid, bool muted, Reply done) {
   Participant* p = participant(pid);
-  if (!p) return done(404, "No Such Participant");
-  p->set_muted(muted, [done = std::move(done)](bool ok, int status, const std::string&) {
-    done(ok ? 200 : 502, ok ? "OK" : "Mixer Refused (" + std::to_string(status) + ")");
+  if (!p) return done(404, kNoSuchParticipant);
+  p->set_muted(muted, [done = std::move(done)](bool ok, int status, const std::string& why) {
+    done(ok ? 200 : 502, ok ? "OK" : "the mixer refused: " + std::to_string(status) + " " + why);
   });
 }
 
 void ConferenceServer::listen_participant(const std::string& pid, const std::string& conference,
                                           std::optional<double> db, Reply done) {
   Participant* p = participant(pid);
-  if (!p) return done(404, "No Such Participant");
-  if (!valid_conference_id(conference)) return done(400, "Bad Conference Id");
+  if (!p) return done(404, kNoSuchParticipant);
+  if (!valid_conference_id(conference)) return done(400, kBadConferenceId);
   if (db && !(*db >= mixer::MixEngine::kMinGainDb && *db <= mixer::MixEngine::kMaxGainDb))
     return done(400, "db must be -60 to +12, or null to stop listening");
-  if (!p->connected() || p->leaving()) return done(409, "Participant Not Connected");
+  if (!p->connected() || p->leaving()) return done(409, kNotConnected);
   if (db && conference == p->conference()) return done(400, "a participant hears its own conference already");
   bool linked = p->listening().contains(conference);
   auto answered = [pid, conference, db, linked, done = std::move(done)](bool ok, int status, const std::string& why) {
@@ -441,45 +470,17 @@ bool ConferenceServer::remove_participant(const std::string& pid) {
   return true;
 }
 
-namespace {
-
-boost::json::array listening_json(const Participant& p) {
-  boost::json::array out;
-  for (const auto& [conference, db] : p.listening()) out.push_back({{"conference", conference}, {"db", db}});
-  return out;
-}
-
-boost::json::object room_json(const ConferenceRoom& r) {
-  boost::json::array people;
-  for (auto& [id, p] : r.participants())
-    people.push_back({{"id", id},
-                      {"uri", p->uri()},
-                      {"display", p->display()},
-                      {"contact", p->contact()},
-                      {"connected", p->connected()},
-                      {"on_hold", p->on_hold()},
-                      {"muted", p->muted()},
-                      {"joining", p->joining() == Participant::Joining::DialedOut ? "dialed-out" : "dialed-in"},
-                      {"listening", listening_json(*p)}});
-  return {{"id", r.id()},
-          {"uri", r.uri()},
-          {"participants", std::move(people)},
-          {"subscribers", r.subscribers()},
-          {"notifies_sent", r.notifies_sent()}};
-}
-
-}  // namespace
-
-std::string ConferenceServer::conferences_json() const {
-  boost::json::array rooms;
-  for (auto& [id, r] : rooms_) rooms.push_back(room_json(*r));
-  return boost::json::serialize(boost::json::object{{"conferences", std::move(rooms)}});
-}
-
-std::optional<std::string> ConferenceServer::conference_json(const std::string& id) const {
-  auto it = rooms_.find(id);
-  if (it == rooms_.end()) return std::nullopt;
-  return boost::json::serialize(room_json(*it->second));
+bool ConferenceServer::end_conference(const std::string& id) {
+  if (!room(id)) return false;
+  // Everyone counted in it, also those still being dialled; a hangup may end a
+  // participant at once (which edits participants_), so the list comes first.
+  std::vector<std::string> in;
+  for (auto& [pid, p] : participants_)
+    if (p->conference() == id) in.push_back(pid);
+  spdlog::info("conference {}: ended by the admin API, hanging up {} participant(s)", id, in.size());
+  for (auto& pid : in)
+    if (Participant* p = participant(pid)) p->hangup();
+  return true;
 }
 
 }  // namespace confab::conference

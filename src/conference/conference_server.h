@@ -41,6 +41,9 @@ class ConferenceServer final : public sip::UserAgent::Handler, public Participan
   void listen_participant(const std::string& participant, const std::string& conference, std::optional<double> db,
                           Reply done);
   bool remove_participant(const std::string& participant);
+  // Hangs up every participant of conference `id` (a BYE each); the conference
+  // ends when the last has gone. False if there is no such conference.
+  bool end_conference(const std::string& id);
   const ConferenceConfig& config() const { return config_; }
   sip::EventLoop& loop() { return loop_; }
 
@@ -86,6 +89,8 @@ class ConferenceServer final : public sip::UserAgent::Handler, public Participan
   ReferOutcome handle_refer(const std::string& conference, const sip::Message& refer, Progress progress);
   void move_between_rooms(Participant& p, const std::string& to, Reply done);
   void close_if_empty(const std::string& id);
+  // OPTIONS to the mixer at start: a warning naming it if it does not answer.
+  void check_mixer();
 
   sip::EventLoop& loop_;
   ConferenceConfig config_;

@@ -122,9 +122,16 @@ void Participant::on_invite_response(sip::Call& call, int status, const sip::Mes
   if (&call == mixer_.get()) {
     if (status < 200) return;
     if (status >= 300) {
-      spdlog::warn("participant {}: mixer answered {} {}", id_, status, response.reason());
+      // A response the stack made up (timeout, port unreachable): the mixer did not answer.
+      bool answered = response && !response.is_local();
+      std::string reason = answered ? std::string(response.reason()) : "Mixer " + mixer_uri_ + " Not Answering";
+      if (answered)
+        spdlog::warn("participant {}: the mixer at {} answered {} {}", id_, mixer_uri_, status, response.reason());
+      else
+        spdlog::warn("participant {}: the mixer at {} does not answer ({} {}): is confab mixer running there?", id_,
+                     mixer_uri_, status, response ? response.reason() : "");
       if (relay_ == Relay::CallerOffer || relay_ == Relay::CallerNoOffer)
-        answer_caller(status, response.reason(), &response, {});
+        answer_caller(answered ? status : 503, reason, &response, {});
       else if (relay_ == Relay::DialOut && caller_)
         caller_->hangup();  // acknowledges the callee's 2xx, then BYE
       relay_ = Relay::None;

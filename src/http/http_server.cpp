@@ -14,6 +14,9 @@
 #include <mutex>
 #include <thread>
 
+#include "base/bind_error.h"
+#include "base/host_port.h"
+
 namespace confab::http {
 
 namespace beast = boost::beast;
@@ -69,8 +72,14 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
     bool path_known = false;
     {
       std::lock_guard lock(mutex);
-      if (!token.empty() && req.header("authorization") != "Bearer " + token)
-        return Response::error(401, "missing or wrong bearer token");
+      if (!token.empty() && req.header("authorization") != "Bearer " + token) {
+        // RFC 6750 section 3: the scheme a client must use, and why this one failed.
+        bool sent = !req.header("authorization").empty();
+        auto refusal = Response::error(401, sent ? "wrong bearer token" : "missing bearer token");
+        refusal.headers.emplace_back("WWW-Authenticate",
+                                     sent ? "Bearer realm=\"confab\", error=\"invalid_token\"" : "Bearer realm=\"confab\"");
+        return refusal;
+      }
       for (auto& [key, h] : routes) {
         const auto& [method, path] = key;
         bool match = path.back() == '/' && path.size() > 1 ? req.path.rfind(path, 0) == 0 : req.path == path;
@@ -320,13 +329,17 @@ void Server::websocket(const std::string& path, WebSocketHandler handler) {
 Server::Server(const std::string& host, uint16_t port) : impl_(std::make_shared<ServerCore>()) {
   beast::error_code ec;
   auto address = asio::ip::make_address(host, ec);
-  if (ec) throw std::runtime_error("bad HTTP listen address " + host);
+  if (ec) throw std::runtime_error("cannot listen for HTTP on " + host + ":" + std::to_string(port) + ": '" + host +
+                                   "' is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1)");
   tcp::endpoint ep(address, port);
   impl_->acceptor.open(ep.protocol(), ec);
   if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl_->acceptor.bind(ep, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw std::runtime_error("cannot listen for HTTP on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot listen for HTTP on " + base::HostPort{host, port}.str() + ": " +
+                             (ec.category() == boost::system::system_category() ? base::bind_error_reason(ec.value(), port)
+                                                                                   : ec.message()));
 }
 
 Server::~Server() { stop(); }

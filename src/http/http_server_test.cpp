@@ -57,11 +57,36 @@ TEST(HttpServer, RoutesTokensAndErrors) {
                                     "\r\n\r\n" + big);
   EXPECT_NE(too_big.find("413"), std::string::npos);
   server.require_token("s3cret");
-  EXPECT_NE(http_exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").find("401"), std::string::npos);
+  auto no_token = http_exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(no_token.rfind("HTTP/1.1 401", 0), 0u) << no_token;
+  EXPECT_NE(no_token.find("WWW-Authenticate: Bearer realm=\"confab\"\r\n"), std::string::npos) << no_token;
+  EXPECT_NE(no_token.find("{\"error\":\"missing bearer token\"}"), std::string::npos) << no_token;
+  auto wrong = http_exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(wrong.find("WWW-Authenticate: Bearer realm=\"confab\", error=\"invalid_token\""), std::string::npos) << wrong;
+  EXPECT_NE(wrong.find("{\"error\":\"wrong bearer token\"}"), std::string::npos) << wrong;
   EXPECT_NE(http_exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nConnection: close\r\n\r\n")
                 .find("200 OK"),
             std::string::npos);
   server.stop();
+}
+
+TEST(HttpServer, ABindFailureSaysWhy) {
+  Server first("127.0.0.1", 0);
+  auto taken = first.port();
+  try {
+    Server second("127.0.0.1", taken);
+    FAIL() << "two servers on one port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("cannot listen for HTTP on 127.0.0.1:" + std::to_string(taken) +
+                                          ": address already in use", 0), 0u) << e.what();
+  }
+  try {
+    Server foreign("192.0.2.1", 8080);  // TEST-NET-1: no host's address
+    FAIL() << "listening on 192.0.2.1";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not an address of this host"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Server("localhost", 0), std::runtime_error);  // an IP address, not a name
 }
 
 TEST(HttpServer, CallOnRunsOnTheLoopThread) {

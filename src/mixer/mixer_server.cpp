@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/host_port.h"
 #include "sip/uri.h"
 
 namespace confab::mixer {
@@ -35,7 +36,13 @@ MixerServer::MixerServer(sip::EventLoop& loop, MixerConfig config)
   ua_ = std::make_unique<sip::UserAgent>(loop, ua, *this);
   if (!config_.http_host.empty()) {
     http_ = std::make_unique<http::Server>(config_.http_host, config_.http_port);
-    if (!config_.http_token.empty()) http_->require_token(config_.http_token);
+    if (!config_.http_token.empty())
+      http_->require_token(config_.http_token);
+    else
+      spdlog::warn("mixer HTTP endpoint on {} without a token: anyone who can reach it can read every mix and leg "
+                   "(conference ids, participants' RTP addresses, packet counts) and the metrics; "
+                   "set --http-token TOKEN to require \"Authorization: Bearer TOKEN\"",
+                   base::HostPort{config_.http_host, http_->port()}.str());
     http_->route("GET", "/mixes", [this](const http::Request&) {
       return http::call_on(loop_, [this] { return http::Response::json(200, mixes_json()); });
     });

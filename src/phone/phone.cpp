@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "media/sdp_terms.h"
+#include "phone/registration_status.h"
 #include "phone/uri_headers.h"
 
 namespace confab::phone {
@@ -279,7 +280,17 @@ void Phone::on_terminated(sip::Call& call, int status, std::string_view reason) 
 }
 
 void Phone::on_registration(int status, std::string_view reason) {
-  event("registration", {{"status", std::to_string(status)}, {"reason", std::string(reason)}});
+  auto said = describe_registration(status, reason, !config_.user.empty());
+  if (said.status != status) spdlog::debug("registration: the SIP stack said {} {}", status, reason);
+  event("registration", {{"status", std::to_string(said.status)}, {"reason", said.reason}});
+  if (said.ok()) {
+    registered_once_ = true;
+    return;
+  }
+  spdlog::error("cannot register {} at {}: {} {}", config_.register_aor, config_.proxy, said.status, said.reason);
+  if (registered_once_) return;  // a refresh failed: the registration may come back, the calls go on
+  registration_failed_ = true;
+  if (config_.stop_if_not_registered) loop_.stop();
 }
 
 void Phone::move(const std::string& target) {

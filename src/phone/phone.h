@@ -27,6 +27,7 @@ struct PhoneConfig {
   std::string proxy;         // ... at this proxy (also the outbound proxy for calls)
   unsigned register_expires = 600;
   std::string user, password;  // digest credentials
+  bool stop_if_not_registered = false;  // stop the loop when the first REGISTER fails for good
   bool auto_answer = false;
   std::string dial;          // call this right away
   std::string subscribe;     // subscribe to this conference's event package right away
@@ -55,6 +56,8 @@ class Phone final : public sip::UserAgent::Handler,
   // Returns false for an unknown or malformed command (an event says why).
   bool command(const std::string& line);
   void shutdown();
+  // The first registration failed (with stop_if_not_registered the loop was stopped).
+  bool registration_failed() const { return registration_failed_; }
 
   void on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::IncomingRequest invite) override;
   void on_invite_response(sip::Call& call, int status, const sip::Message& response) override;
@@ -112,6 +115,8 @@ class Phone final : public sip::UserAgent::Handler,
   std::unique_ptr<sip::Subscriber> subscription_;
   conference_events::Roster roster_;
   unsigned notifies_ = 0;
+  bool registered_once_ = false;
+  bool registration_failed_ = false;
 };
 
 }  // namespace confab::phone

@@ -48,10 +48,37 @@ std::string digest_hex(DigestAlgorithm algorithm, std::string_view data) {
   return to_hex(out, len);
 }
 
-UserStore::UserStore(const std::string& db_path) : db_(db_path) {
+UserStore::UserStore(const std::string& db_path, base::SqliteDatabase::Open mode) : db_(db_path, mode) {
   db_.exec(
       "CREATE TABLE IF NOT EXISTS users (username TEXT NOT NULL, realm TEXT NOT NULL, ha1_md5 TEXT NOT NULL,"
       " ha1_sha256 TEXT NOT NULL, PRIMARY KEY (username, realm))");
+  db_.exec("CREATE TABLE IF NOT EXISTS proxy_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+}
+
+std::vector<std::string> UserStore::realms_of(const std::string& username) {
+  auto s = db_.prepare("SELECT realm FROM users WHERE username = ? ORDER BY realm");
+  s.bind(1, username);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+size_t UserStore::count_in_realm(const std::string& realm) {
+  auto s = db_.prepare("SELECT COUNT(*) FROM users WHERE realm = ?");
+  s.bind(1, realm);
+  return s.step() ? static_cast<size_t>(s.integer(0)) : 0;
+}
+
+void UserStore::record_challenge_realm(const std::string& realm) {
+  auto s = db_.prepare("INSERT OR REPLACE INTO proxy_settings (name, value) VALUES ('challenge_realm', ?)");
+  s.bind(1, realm);
+  s.run();
+}
+
+std::optional<std::string> UserStore::challenge_realm() {
+  auto s = db_.prepare("SELECT value FROM proxy_settings WHERE name = 'challenge_realm'");
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
 }
 
 void UserStore::add(const std::string& username, const std::string& realm, const std::string& password) {
@@ -127,33 +154,35 @@ DigestAuthenticator::Result DigestAuthenticator::verify(const sip::Message& requ
   auto cred = request.credentials(proxy, realm_);
   if (!cred) return result;  // Missing
   result.username = cred->get("username");
-  result.verdict = Verdict::Invalid;
+  result.verdict = Verdict::Malformed;
   std::string algorithm_name = cred->get("algorithm");
   auto algorithm = algorithm_name.empty() ? DigestAlgorithm::Md5 : parse_digest_algorithm(algorithm_name);
   std::string nonce = cred->get("nonce"), uri = cred->get("uri"), response = cred->get("response");
+  std::string qop = cred->get("qop");
   if (!algorithm || result.username.empty() || nonce.empty() || uri.empty() || response.empty()) return result;
-  int nonce_state = check_nonce(nonce, now);
-  if (nonce_state < 0) return result;
+  if (!qop.empty() && qop != "auth") return result;  // auth-int is not offered
   auto user = users_.find(result.username, realm_);
   if (!user) {
-    result.verdict = Verdict::UnknownUser;
+    result.other_realms = users_.realms_of(result.username);
+    result.verdict = result.other_realms.empty() ? Verdict::UnknownUser : Verdict::RealmMismatch;
     return result;
   }
   const std::string& ha1 = *algorithm == DigestAlgorithm::Md5 ? user->ha1_md5 : user->ha1_sha256;
   std::string ha2 = digest_hex(*algorithm, std::string(request.method_name()) + ":" + uri);
-  std::string qop = cred->get("qop"), expected;
-  if (qop.empty()) {
-    expected = digest_hex(*algorithm, ha1 + ":" + nonce + ":" + ha2);
-  } else if (qop == "auth") {
-    expected = digest_hex(*algorithm,
-                          ha1 + ":" + nonce + ":" + cred->get("nc") + ":" + cred->get("cnonce") + ":" + qop + ":" + ha2);
-  } else {
-    return result;  // auth-int is not offered
-  }
+  std::string expected =
+      qop.empty() ? digest_hex(*algorithm, ha1 + ":" + nonce + ":" + ha2)
+                  : digest_hex(*algorithm, ha1 + ":" + nonce + ":" + cred->get("nc") + ":" + cred->get("cnonce") + ":" +
+                                               qop + ":" + ha2);
   std::string lower_response = response;
   for (auto& c : lower_response) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!equal_constant_time(expected, lower_response)) return result;
-  result.verdict = nonce_state == 0 ? Verdict::Stale : Verdict::Ok;
+  if (!equal_constant_time(expected, lower_response)) {
+    result.verdict = Verdict::WrongPassword;
+    return result;
+  }
+  // The password is right: only now does the nonce matter (one of ours before a
+  // restart is "foreign": challenged again with stale=true, as an expired one).
+  int nonce_state = check_nonce(nonce, now);
+  result.verdict = nonce_state < 0 ? Verdict::ForeignNonce : nonce_state == 0 ? Verdict::Stale : Verdict::Ok;
   return result;
 }
 

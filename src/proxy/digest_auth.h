@@ -23,11 +23,20 @@ struct UserRecord {
 
 class UserStore {
  public:
-  explicit UserStore(const std::string& db_path);
+  // The file is created 0600 if needed (it holds password hashes); with
+  // Open::ExistingOnly a missing file is an error ("no database at PATH").
+  explicit UserStore(const std::string& db_path,
+                     base::SqliteDatabase::Open mode = base::SqliteDatabase::Open::CreatePrivate);
   void add(const std::string& username, const std::string& realm, const std::string& password);
   bool remove(const std::string& username, const std::string& realm);
   std::optional<UserRecord> find(const std::string& username, const std::string& realm);
   std::vector<UserRecord> list();
+  // The realms `username` exists under (to tell a realm mismatch from an unknown user).
+  std::vector<std::string> realms_of(const std::string& username);
+  size_t count_in_realm(const std::string& realm);
+  // The realm the proxy challenges with, recorded at its start so `adduser` can default to it.
+  void record_challenge_realm(const std::string& realm);
+  std::optional<std::string> challenge_realm();
 
  private:
   base::SqliteDatabase db_;
@@ -44,10 +53,17 @@ std::string digest_hex(DigestAlgorithm algorithm, std::string_view data);
 
 class DigestAuthenticator {
  public:
-  enum class Verdict { Ok, Missing, Invalid, Stale, UnknownUser };
+  // Missing: no credentials for our realm (the first request: challenge it).
+  // Malformed: a field missing, or an algorithm/qop we do not offer.
+  // Stale: right password, expired nonce; ForeignNonce: right password, a nonce this
+  // process did not make (it restarted since): both are challenged again with stale=true.
+  // UnknownUser: no such user in any realm; RealmMismatch: the user exists, but only
+  // under other realms (`other_realms`); WrongPassword: the response does not match.
+  enum class Verdict { Ok, Missing, Malformed, ForeignNonce, Stale, UnknownUser, RealmMismatch, WrongPassword };
   struct Result {
     Verdict verdict = Verdict::Missing;
     std::string username;
+    std::vector<std::string> other_realms;  // for RealmMismatch
   };
 
   // `offered`: the algorithms put in challenges, in order of preference. Credentials

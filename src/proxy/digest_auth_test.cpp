@@ -76,16 +76,46 @@ TEST_F(DigestTest, AcceptsCorrectResponsesForBothAlgorithms) {
   EXPECT_EQ(r.verdict, DigestAuthenticator::Verdict::Ok);
 }
 
-TEST_F(DigestTest, RejectsWrongPasswordForgedNonceAndUnknownUser) {
+TEST_F(DigestTest, EachFailureHasItsCause) {
   auto nonce = param(auth.challenge(false, false, 1000)[0].value, "nonce");
+  using V = DigestAuthenticator::Verdict;
   EXPECT_EQ(auth.verify(register_with(answer(DigestAlgorithm::Md5, nonce, "wrong", "MD5")), false, 1010).verdict,
-            DigestAuthenticator::Verdict::Invalid);
+            V::WrongPassword);
   EXPECT_EQ(auth.verify(register_with(answer(DigestAlgorithm::Md5, "1000.00ff", "secret", "MD5")), false, 1010).verdict,
-            DigestAuthenticator::Verdict::Invalid);
-  EXPECT_EQ(auth.verify(register_with(""), false, 1010).verdict, DigestAuthenticator::Verdict::Missing);
+            V::ForeignNonce);
+  EXPECT_EQ(auth.verify(register_with(answer(DigestAlgorithm::Md5, "1000.00ff", "wrong", "MD5")), false, 1010).verdict,
+            V::WrongPassword);
+  EXPECT_EQ(auth.verify(register_with(answer(DigestAlgorithm::Md5, nonce, "secret", "MD5-sess")), false, 1010).verdict,
+            V::Malformed);
+  EXPECT_EQ(auth.verify(register_with(""), false, 1010).verdict, V::Missing);
   users.remove("alice", "example.com");
-  EXPECT_EQ(auth.verify(register_with(answer(DigestAlgorithm::Md5, nonce, "secret", "MD5")), false, 1010).verdict,
-            DigestAuthenticator::Verdict::UnknownUser);
+  auto unknown = auth.verify(register_with(answer(DigestAlgorithm::Md5, nonce, "secret", "MD5")), false, 1010);
+  EXPECT_EQ(unknown.verdict, V::UnknownUser);
+  EXPECT_EQ(unknown.username, "alice");
+}
+
+TEST_F(DigestTest, UserOfAnotherRealmIsARealmMismatchNamingThatRealm) {
+  users.remove("alice", "example.com");
+  users.add("alice", "127.0.0.1", "secret");
+  users.add("alice", "other.example", "secret");
+  auto nonce = param(auth.challenge(false, false, 1000)[0].value, "nonce");
+  auto r = auth.verify(register_with(answer(DigestAlgorithm::Md5, nonce, "secret", "MD5")), false, 1010);
+  EXPECT_EQ(r.verdict, DigestAuthenticator::Verdict::RealmMismatch);
+  EXPECT_EQ(r.other_realms, (std::vector<std::string>{"127.0.0.1", "other.example"}));
+}
+
+TEST(UserStore, CountsUsersByRealmAndRecordsTheChallengeRealm) {
+  UserStore users(":memory:");
+  EXPECT_EQ(users.count_in_realm("example.com"), 0u);
+  EXPECT_FALSE(users.challenge_realm());
+  users.add("alice", "example.com", "a");
+  users.add("bob", "example.com", "b");
+  users.add("bob", "127.0.0.1", "b");
+  EXPECT_EQ(users.count_in_realm("example.com"), 2u);
+  EXPECT_EQ(users.realms_of("bob"), (std::vector<std::string>{"127.0.0.1", "example.com"}));
+  users.record_challenge_realm("example.com");
+  users.record_challenge_realm("example.org");
+  EXPECT_EQ(users.challenge_realm(), "example.org");
 }
 
 TEST_F(DigestTest, OldNonceIsStale) {

@@ -125,7 +125,7 @@ std::vector<Binding> SqliteLocationStore::all(int64_t now) const {
 }
 
 std::vector<Binding> read_bindings(const std::string& path, int64_t now) {
-  base::SqliteDatabase db(path);
+  base::SqliteDatabase db(path, base::SqliteDatabase::Open::ExistingOnly);
   db.exec(kSchema);
   auto s = db.prepare(std::string("SELECT ") + kColumns + " FROM bindings WHERE expires_at > ? ORDER BY aor, q DESC");
   s.bind(1, now);

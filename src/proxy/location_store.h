@@ -59,7 +59,8 @@ class SqliteLocationStore final : public LocationStore {
 };
 
 // Reads the bindings table of a database without loading it as the owner
-// (used by `confab proxy --list` while a proxy runs).
+// (used by `confab proxy --list` while a proxy runs). Never creates the file:
+// throws base::SqliteError "no database at PATH" when there is none.
 std::vector<Binding> read_bindings(const std::string& path, int64_t now);
 
 // Canonical form of a contact URI for comparing registrations: scheme, user,

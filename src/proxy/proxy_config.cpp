@@ -1,11 +1,33 @@
 #include "proxy/proxy_config.h"
 
-#include "base/toml_file.h"
-
 #include <stdexcept>
+
+#include "base/toml_file.h"
+#include "proxy/digest_auth.h"
 
 namespace confab::proxy {
 
+const std::vector<base::ConfigSetting>& proxy_settings() {
+  static const std::vector<base::ConfigSetting> settings = {
+      {"proxy.listen", "--listen"},
+      {"proxy.db", "--db"},
+      {"proxy.domains", "--domain"},
+      {"proxy.routes.*", "--route"},
+      {"proxy.record_route", "--record-route"},
+      {"proxy.max_message_size", "--max-message-size"},
+      {"proxy.transaction_timeout_ms", "--transaction-timeout"},
+      {"proxy.registrar.min_expires", "--min-expires"},
+      {"proxy.registrar.max_expires", "--max-expires"},
+      {"proxy.registrar.default_expires", "--default-expires"},
+      {"proxy.registrar.max_contacts", "--max-contacts"},
+      {"proxy.auth.register", "--auth-register"},
+      {"proxy.auth.invite", "--auth-invite"},
+      {"proxy.auth.algorithms", "--auth-algorithms"},
+      {"proxy.auth.realm", "--realm"},
+      {"proxy.auth.nonce_ttl", "--nonce-ttl"},
+  };
+  return settings;
+}
 
 void add_route(ProxyConfig& config, const std::string& spec) {
   auto eq = spec.find('=');
@@ -16,39 +38,55 @@ void add_route(ProxyConfig& config, const std::string& spec) {
 
 void load_proxy_config(const std::string& path, ProxyConfig& c) {
   toml::table root = base::parse_toml_file(path);
-  auto p = root["proxy"];
-  if (!p) return;
-  try {
-    for (auto& s : base::toml_strings(p["listen"], "proxy.listen")) {
+  base::reject_unknown_keys(path, root, proxy_settings());
+  auto p = base::TomlTable(path, root, "").table("proxy");
+  if (auto listen = p.strings("listen")) {
+    for (auto& s : *listen) {
       auto spec = sip::ListenSpec::parse(s);
-      if (!spec) throw std::runtime_error("proxy.listen: bad address '" + s + "'");
+      if (!spec) p.fail("listen", "bad address '" + s + "' (want udp:HOST:PORT or tcp:HOST:PORT)");
       c.listen.push_back(*spec);
     }
-    if (auto v = p["db"].value<std::string>()) c.db_path = *v;
-    for (auto& d : base::toml_strings(p["domains"], "proxy.domains")) c.domains.push_back(d);
-    if (auto* routes = p["routes"].as_table())
-      for (auto& [k, v] : *routes) {
-        auto hop = v.value<std::string>();
-        if (!hop) throw std::runtime_error("proxy.routes values must be strings");
-        c.routes[std::string(k.str())] = *hop;
-      }
-    if (auto v = p["record_route"].value<bool>()) c.record_route = *v;
-    if (auto v = p["max_message_size"].value<int64_t>()) c.max_message_size = static_cast<size_t>(*v);
-    if (auto v = p["transaction_timeout_ms"].value<int64_t>()) c.transaction_timeout_ms = static_cast<unsigned>(*v);
-    auto r = p["registrar"];
-    if (auto v = r["min_expires"].value<int64_t>()) c.registrar.min_expires = *v;
-    if (auto v = r["max_expires"].value<int64_t>()) c.registrar.max_expires = *v;
-    if (auto v = r["default_expires"].value<int64_t>()) c.registrar.default_expires = *v;
-    if (auto v = r["max_contacts"].value<int64_t>()) c.registrar.max_contacts = static_cast<size_t>(*v);
-    auto a = p["auth"];
-    if (auto v = a["register"].value<bool>()) c.auth_register = *v;
-    if (auto v = a["invite"].value<bool>()) c.auth_invite = *v;
-    if (a["algorithms"]) c.auth_algorithms = base::toml_strings(a["algorithms"], "proxy.auth.algorithms");
-    if (auto v = a["realm"].value<std::string>()) c.realm = *v;
-    if (auto v = a["nonce_ttl"].value<int64_t>()) c.nonce_ttl = *v;
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + ": " + e.what());
   }
+  if (auto v = p.string("db")) c.db_path = *v;
+  if (auto domains = p.strings("domains")) c.domains.insert(c.domains.end(), domains->begin(), domains->end());
+  auto routes = p.table("routes");
+  for (auto& [domain, node] : routes.items()) {
+    auto hop = routes.string(domain.str());
+    if (hop->empty()) routes.fail(domain.str(), "must be HOST:PORT[;transport=tcp], not empty");
+    c.routes[std::string(domain.str())] = *hop;
+  }
+  if (auto v = p.boolean("record_route")) c.record_route = *v;
+  c.max_message_size = static_cast<size_t>(p.integer("max_message_size", static_cast<int64_t>(c.max_message_size), 1024,
+                                                     16 * 1024 * 1024, " bytes"));
+  c.transaction_timeout_ms =
+      static_cast<unsigned>(p.integer("transaction_timeout_ms", c.transaction_timeout_ms, 500, 600000, " ms"));
+  auto r = p.table("registrar");
+  c.registrar.min_expires = r.integer("min_expires", c.registrar.min_expires, 0, 86400 * 365, " s");
+  c.registrar.max_expires = r.integer("max_expires", c.registrar.max_expires, 1, 86400 * 365, " s");
+  c.registrar.default_expires = r.integer("default_expires", c.registrar.default_expires, 1, 86400 * 365, " s");
+  c.registrar.max_contacts = static_cast<size_t>(
+      r.integer("max_contacts", static_cast<int64_t>(c.registrar.max_contacts), 1, 10000, " contacts"));
+  auto a = p.table("auth");
+  if (auto v = a.boolean("register")) c.auth_register = *v;
+  if (auto v = a.boolean("invite")) c.auth_invite = *v;
+  if (auto v = a.strings("algorithms")) {
+    for (auto& name : *v)
+      if (!parse_digest_algorithm(name)) a.fail("algorithms", "unknown digest algorithm '" + name + "' (MD5 or SHA-256)");
+    c.auth_algorithms = *v;
+  }
+  if (auto v = a.string("realm")) c.realm = *v;
+  c.nonce_ttl = a.integer("nonce_ttl", c.nonce_ttl, 10, 86400, " s");
+}
+
+void check_proxy_config(const ProxyConfig& c) {
+  for (auto& name : c.auth_algorithms)
+    if (!parse_digest_algorithm(name))
+      throw std::invalid_argument("unknown digest algorithm '" + name + "' (MD5 or SHA-256)");
+  auto& r = c.registrar;
+  if (r.min_expires > r.max_expires || r.default_expires < r.min_expires || r.default_expires > r.max_expires)
+    throw std::invalid_argument("registrar expiries must be min_expires <= default_expires <= max_expires, not " +
+                                std::to_string(r.min_expires) + ", " + std::to_string(r.default_expires) + ", " +
+                                std::to_string(r.max_expires));
 }
 
 }  // namespace confab::proxy

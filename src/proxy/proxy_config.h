@@ -8,6 +8,10 @@
 #include "proxy/registrar.h"
 #include "sip/transaction_layer.h"
 
+namespace confab::base {
+struct ConfigSetting;  // base/toml_file.h
+}  // namespace confab::base
+
 namespace confab::proxy {
 
 struct ProxyConfig {
@@ -30,13 +34,21 @@ struct ProxyConfig {
   // keeps finished transactions' memory ~6x lower at thousands of calls/s; an
   // INVITE that has been answered provisionally is limited by Timer C (185 s) instead.
   unsigned transaction_timeout_ms = 5000;
-  std::string resolv_conf;  // empty: /etc/resolv.conf
+  std::string resolv_conf;  // empty: /etc/resolv.conf (the fuzz harness's own; not a setting)
 };
+
+// Every setting of the [proxy] table and the option that sets it too: the keys
+// the loader accepts, the "[file: KEY]" of `confab proxy --help` (docs/deployment.md).
+const std::vector<base::ConfigSetting>& proxy_settings();
 
 // Reads a TOML file ([proxy] table, see docs/deployment.md) into `config`,
 // keeping values the file does not set. Throws std::runtime_error with the
-// file, key and reason on a bad file.
+// file, line, key and reason on a bad file, an unknown key or table among them.
 void load_proxy_config(const std::string& path, ProxyConfig& config);
+
+// What the file alone cannot check (after the options were merged): digest
+// algorithms and registrar expiries in order. Throws std::invalid_argument.
+void check_proxy_config(const ProxyConfig& config);
 
 // Parses "DOMAIN=HOST:PORT" into routes; throws on a malformed value.
 void add_route(ProxyConfig& config, const std::string& spec);

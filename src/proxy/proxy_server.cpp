@@ -70,22 +70,48 @@ ProxyServer::ProxyServer(sip::EventLoop& loop, ProxyConfig config)
   for (auto& l : config_.listen) local.push_back({l.host, l.port});
   policy_ = std::make_unique<DomainPolicy>(config_.domains, config_.routes, local);
 
-  if (config_.auth_register || config_.auth_invite) {
-    if (config_.realm.empty())
-      config_.realm = !config_.domains.empty() ? config_.domains.front() : config_.listen.front().host;
-    std::vector<DigestAlgorithm> offered;
-    for (auto& name : config_.auth_algorithms) {
-      auto a = parse_digest_algorithm(name);
-      if (!a) throw std::runtime_error("unknown digest algorithm '" + name + "' (MD5 or SHA-256)");
-      offered.push_back(*a);
-    }
-    users_ = std::make_unique<UserStore>(config_.db_path);
-    auth_ = std::make_unique<DigestAuthenticator>(*users_, config_.realm, offered, config_.nonce_ttl);
-  }
+  if (config_.auth_register || config_.auth_invite) setup_auth();
   branch_salt_ = base::random_u64();
   purge_timer_.every(std::chrono::seconds(30), [this] {
     if (size_t n = store_.purge_expired(unix_now())) spdlog::info("registrar: {} expired bindings removed", n);
   });
+}
+
+void ProxyServer::setup_auth() {
+  if (config_.realm.empty())
+    config_.realm = !config_.domains.empty() ? config_.domains.front() : config_.listen.front().host;
+  std::vector<DigestAlgorithm> offered;
+  for (auto& name : config_.auth_algorithms) {
+    auto a = parse_digest_algorithm(name);
+    if (!a) throw std::runtime_error("unknown digest algorithm '" + name + "' (MD5 or SHA-256)");
+    offered.push_back(*a);
+  }
+  users_ = std::make_unique<UserStore>(config_.db_path);
+  auth_ = std::make_unique<DigestAuthenticator>(*users_, config_.realm, offered, config_.nonce_ttl);
+  users_->record_challenge_realm(config_.realm);  // `adduser` without --realm defaults to it
+  if (users_->count_in_realm(config_.realm) > 0) return;
+  std::string elsewhere;
+  for (auto& u : users_->list()) {
+    std::string realm = "'" + u.realm + "'";
+    if (elsewhere.find(realm) == std::string::npos) elsewhere += (elsewhere.empty() ? "" : ", ") + realm;
+  }
+  spdlog::warn("digest authentication is on but realm '{}' has no users in {}: every {} will be refused{}; add users "
+               "with: {}", config_.realm, config_.db_path,
+               config_.auth_register && config_.auth_invite ? "REGISTER and INVITE"
+               : config_.auth_register                      ? "REGISTER"
+                                                            : "INVITE from our domains",
+               elsewhere.empty() ? "" : " (users exist under realm " + elsewhere + " only)",
+               adduser_hint(config_.db_path, config_.realm, "NAME"));
+}
+
+void ProxyServer::note_auth_failure(AuthFailure failure, const sip::Message& request, const std::string& what,
+                                    const DigestAuthenticator::Result& result, const std::string& detail) {
+  auth_failures_.add(failure);
+  if (!is_routine(failure)) ++counters_.rejected;
+  std::string cause = detail.empty() ? describe_auth_failure(failure, result, config_.realm, config_.db_path) : detail;
+  auto level = is_routine(failure) ? spdlog::level::info : spdlog::level::warn;
+  spdlog::log(level, "{} from {}: authentication failed for user '{}': {}", what,
+              request.source() ? request.source()->str() : "?", result.username, cause);
 }
 
 ProxyServer::~ProxyServer() {
@@ -292,17 +318,18 @@ bool ProxyServer::authorize_invite(sip::ServerTransaction& st, const sip::Messag
   }
   int64_t now = unix_now();
   auto result = auth_->verify(request, true, now);
+  std::string what = "INVITE by " + request.from_uri();
   if (result.verdict == DigestAuthenticator::Verdict::Ok) {
     if (result.username == from->user()) return true;
-    ++counters_.rejected;
+    note_auth_failure(AuthFailure::UserMismatch, request, what, result,
+                      "user mismatch: authenticated as '" + result.username + "' but calling as '" + from->user() +
+                          "' (From)");
     st.reply(403, "Username Does Not Match From");
     return false;
   }
-  if (result.verdict != DigestAuthenticator::Verdict::Missing)
-    spdlog::warn("INVITE from {} ({}): authentication failed for user '{}'", request.from_uri(),
-                 request.source() ? request.source()->str() : "?", result.username);
-  st.reply(407, "Proxy Authentication Required",
-           auth_->challenge(true, result.verdict == DigestAuthenticator::Verdict::Stale, now));
+  auto failure = auth_failure_of(result.verdict);
+  if (failure) note_auth_failure(*failure, request, what, result);
+  st.reply(407, "Proxy Authentication Required", auth_->challenge(true, failure && is_routine(*failure), now));
   return false;
 }
 
@@ -328,15 +355,17 @@ void ProxyServer::handle_register(sip::ServerTransaction& st, const sip::Message
   }
   if (config_.auth_register && auth_) {
     auto result = auth_->verify(request, false, now);
+    std::string what = "REGISTER for " + to->str();
     if (result.verdict != DigestAuthenticator::Verdict::Ok) {
-      if (result.verdict != DigestAuthenticator::Verdict::Missing)
-        spdlog::warn("REGISTER for {} from {}: authentication failed for user '{}'", to->str(),
-                     request.source() ? request.source()->str() : "?", result.username);
-      st.reply(401, "Unauthorized", auth_->challenge(false, result.verdict == DigestAuthenticator::Verdict::Stale, now));
+      auto failure = auth_failure_of(result.verdict);
+      if (failure) note_auth_failure(*failure, request, what, result);
+      st.reply(401, "Unauthorized", auth_->challenge(false, failure && is_routine(*failure), now));
       return;
     }
     if (result.username != to->user()) {
-      ++counters_.rejected;
+      note_auth_failure(AuthFailure::UserMismatch, request, what, result,
+                        "user mismatch: authenticated as '" + result.username + "' but registering '" + to->user() +
+                            "' (To)");
       st.reply(403, "Username Does Not Match To");
       return;
     }

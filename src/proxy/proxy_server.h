@@ -5,6 +5,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "proxy/auth_failures.h"
 #include "proxy/digest_auth.h"
 #include "proxy/location_store.h"
 #include "proxy/proxy_config.h"
@@ -33,6 +34,8 @@ class ProxyServer final : public sip::TransactionLayer::Handler, private ProxyTr
     uint64_t loops = 0;         // 482s
   };
   const Counters& counters() const { return counters_; }
+  // Credentials refused, by cause (also counted in `rejected`, except the routine stale nonces).
+  const AuthFailureCounts& auth_failures() const { return auth_failures_; }
   size_t active_transactions() const { return transactions_.size(); }
   const sip::TransactionLayer& layer() const { return *layer_; }
 
@@ -48,6 +51,10 @@ class ProxyServer final : public sip::TransactionLayer::Handler, private ProxyTr
   void forward_ack(sip::Message ack);
   void handle_register(sip::ServerTransaction& st, const sip::Message& request);
   bool authorize_invite(sip::ServerTransaction& st, const sip::Message& request, const sip::Uri& ruri);
+  void setup_auth();
+  // Logs why credentials were refused (with what to do) and counts it.
+  void note_auth_failure(AuthFailure failure, const sip::Message& request, const std::string& what,
+                         const DigestAuthenticator::Result& result, const std::string& detail = {});
   RouteInfo route_info(const sip::Message& request) const;
   bool is_own_uri(const std::string& uri) const;
   // A copy of `request` ready to go downstream: our Routes removed, Max-Forwards
@@ -70,6 +77,7 @@ class ProxyServer final : public sip::TransactionLayer::Handler, private ProxyTr
   std::unordered_map<ProxyTransaction*, std::unique_ptr<ProxyTransaction>> transactions_;
   sip::Timer purge_timer_;
   Counters counters_;
+  AuthFailureCounts auth_failures_;
   uint64_t branch_salt_ = 0;
   uint64_t branch_counter_ = 0;
 };

@@ -1,7 +1,9 @@
 #include "service/service_config.h"
 
 #include "base/host_port.h"
+#include "base/secret_input.h"
 #include "base/toml_file.h"
+#include "service/devices/device_registry.h"
 #include "service/paths.h"
 #include "sip/uri.h"
 
@@ -20,79 +22,108 @@ std::vector<base::IpNetwork> parse_networks(const std::vector<std::string>& text
   return networks;
 }
 
+namespace {
+
+// The keys of the kinds device.cpp reads itself (softphone and http devices
+// refuse unknown settings of theirs when they are made).
+void check_plain_device_keys(const base::TomlTable& device, const std::string& kind) {
+  if (kind == "sip") device.only({"kind", "name", "uri", "mode"});
+  if (kind == "pstn") device.only({"kind", "name", "number", "gateway", "mode"});
+}
+
+}  // namespace
+
+const std::vector<base::ConfigSetting>& service_settings() {
+  static const std::vector<base::ConfigSetting> settings = {
+      {"service.sip", "--sip"},
+      {"service.identity", "--identity"},
+      {"service.proxy", "--proxy"},
+      {"service.register", "--register"},
+      {"service.password", "--password"},
+      {"service.password_file", "--password-file"},
+      {"service.conference_server", "--conference-server"},
+      {"service.default_device", "--default-device"},
+      {"service.incoming_device", "--incoming-device"},
+      {"service.incoming_from", "--incoming-from"},
+      {"service.tel_gateway", "--tel-gateway"},
+      {"service.api_socket", "--api-socket"},
+      {"service.api_tcp", "--api-tcp"},
+      {"service.token_file", "--token-file"},
+      {"service.web_api", "--web-api"},
+      {"service.origins_file", "--origins-file"},
+      {"service.choice_timeout_s", "--choice-timeout"},
+      {"service.transaction_timeout_ms", "--transaction-timeout"},
+      {"service.keepalive_s", "--keepalive"},
+      {"service.leave_grace_s", "--leave-grace"},
+      {"service.plugin_dir", "--plugin-dir"},
+      // A device's keys depend on its kind; the device checks them (unknown ones
+      // too) when it is made, at start and by --check-config.
+      {"devices.*", "--device"},
+  };
+  return settings;
+}
+
 void load_service_config(const std::string& path, ServiceConfig& c) {
   toml::table root = base::parse_toml_file(path);
-  try {
-    if (auto t = root["service"]) {
-      if (t["sip"]) c.sip_listen.clear();
-      for (auto& s : base::toml_strings(t["sip"], "service.sip")) {
-        auto spec = sip::ListenSpec::parse(s);
-        if (!spec) throw std::runtime_error("service.sip: bad address '" + s + "'");
-        c.sip_listen.push_back(*spec);
-      }
-      auto str = [&](const char* key, std::string& out) {
-        auto node = t[key];
-        if (!node) return;
-        auto v = node.value<std::string>();
-        if (!v) throw std::runtime_error(std::string("service.") + key + " must be a string");
-        out = *v;
-      };
-      str("identity", c.identity);
-      str("proxy", c.proxy);
-      str("password", c.password);
-      str("conference_server", c.conference_server);
-      str("default_device", c.default_device);
-      str("incoming_device", c.incoming_device);
-      if (t["incoming_from"])
-        c.incoming_from = parse_networks(base::toml_strings(t["incoming_from"], "service.incoming_from"),
-                                         "service.incoming_from");
-      str("tel_gateway", c.tel_gateway);
-      str("api_socket", c.api_socket);
-      str("api_tcp", c.api_tcp);
-      str("token_file", c.token_file);
-      str("web_api", c.web_api);
-      str("origins_file", c.origins_file);
-      if (auto v = t["keepalive_s"].value<int64_t>()) {
-        if (*v < 0) throw std::runtime_error("service.keepalive_s must not be negative");
-        c.keepalive_s = static_cast<unsigned>(*v);
-      }
-      if (auto v = t["leave_grace_s"].value<int64_t>()) {
-        if (*v < 0) throw std::runtime_error("service.leave_grace_s must not be negative");
-        c.leave_grace_s = static_cast<unsigned>(*v);
-      }
-      if (auto v = t["transaction_timeout_ms"].value<int64_t>()) {
-        if (*v < 1000) throw std::runtime_error("service.transaction_timeout_ms must be at least 1000");
-        c.transaction_timeout_ms = static_cast<unsigned>(*v);
-      }
-      if (auto v = t["choice_timeout_s"].value<int64_t>()) {
-        if (*v <= 0) throw std::runtime_error("service.choice_timeout_s must be positive");
-        c.choice_timeout_s = static_cast<unsigned>(*v);
-      }
-      str("plugin_dir", c.plugin_dir);
-      if (auto v = t["register"].value<bool>()) c.register_at_proxy = *v;
+  base::reject_unknown_keys(path, root, service_settings());
+  base::TomlTable top(path, root, "");
+  auto t = top.table("service");
+  if (auto sip = t.strings("sip")) {
+    c.sip_listen.clear();
+    for (auto& s : *sip) {
+      auto spec = sip::ListenSpec::parse(s);
+      if (!spec) t.fail("sip", "bad address '" + s + "' (want [udp:|tcp:]HOST:PORT)");
+      c.sip_listen.push_back(*spec);
     }
-    if (auto* devices = root["devices"].as_table()) {
-      for (auto& [key, node] : *devices) {
-        auto* table = node.as_table();
-        if (!table) throw std::runtime_error("devices." + std::string(key.str()) + " must be a table");
-        DeviceConfig d;
-        d.id = std::string(key.str());
-        for (auto& [k, v] : *table) {
-          auto s = v.value<std::string>();
-          if (auto* number = v.as_integer()) s = std::to_string(number->get());  // sip_port = 7300
-          if (!s) throw std::runtime_error("devices." + d.id + "." + std::string(k.str()) + " must be a string or an integer");
-          if (k == "kind")
-            d.kind = *s;
-          else if (k == "name")
-            d.name = *s;
-          else
-            d.settings[std::string(k.str())] = *s;
-        }
-        c.devices.push_back(std::move(d));
-      }
+  }
+  using StringSetting = std::pair<const char*, std::string*>;
+  for (auto [key, out] : std::initializer_list<StringSetting>{{"identity", &c.identity}, {"proxy", &c.proxy}, {"password", &c.password},
+                          {"conference_server", &c.conference_server}, {"default_device", &c.default_device},
+                          {"incoming_device", &c.incoming_device}, {"tel_gateway", &c.tel_gateway},
+                          {"api_socket", &c.api_socket}, {"api_tcp", &c.api_tcp}, {"token_file", &c.token_file},
+                          {"web_api", &c.web_api}, {"origins_file", &c.origins_file}, {"plugin_dir", &c.plugin_dir}})
+    if (auto v = t.string(key)) *out = *v;
+  if (auto file = t.string("password_file"); file && !file->empty()) {
+    if (t.string("password").value_or("") != "") t.fail("password_file", "give password or password_file, not both");
+    try {
+      c.password = base::read_secret_file(*file, "password_file");
+    } catch (const std::runtime_error& e) {
+      t.fail("password_file", e.what());
     }
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + ": " + e.what());
+  }
+  if (auto networks = t.strings("incoming_from")) {
+    try {
+      c.incoming_from = parse_networks(*networks, "incoming_from");
+    } catch (const std::runtime_error& e) {
+      t.fail("incoming_from", e.what());
+    }
+  }
+  c.keepalive_s = static_cast<unsigned>(t.integer("keepalive_s", c.keepalive_s, 0, 86400, " s (0: off)"));
+  c.leave_grace_s = static_cast<unsigned>(t.integer("leave_grace_s", c.leave_grace_s, 0, 86400, " s (0: never)"));
+  c.transaction_timeout_ms =
+      static_cast<unsigned>(t.integer("transaction_timeout_ms", c.transaction_timeout_ms, 1000, 600000, " ms"));
+  c.choice_timeout_s = static_cast<unsigned>(t.integer("choice_timeout_s", c.choice_timeout_s, 1, 86400, " s"));
+  if (auto v = t.boolean("register")) c.register_at_proxy = *v;
+  auto devices = top.table("devices");
+  for (auto& [key, node] : devices.items()) {
+    std::string id(key.str());
+    auto* table = node.as_table();
+    if (!table) devices.fail(id, "must be a table ([devices." + id + "] with kind = \"sip\", ...), " + base::shown_value(node));
+    DeviceConfig d;
+    d.id = id;
+    for (auto& [k, v] : *table) {
+      auto s = v.value<std::string>();
+      if (auto* number = v.as_integer()) s = std::to_string(number->get());  // sip_port = 7300
+      if (!s) base::fail_at(path, v.source(), "devices." + id + "." + std::string(k.str()), "must be a string or a whole number, " + base::shown_value(v));
+      if (k == "kind")
+        d.kind = *s;
+      else if (k == "name")
+        d.name = *s;
+      else
+        d.settings[std::string(k.str())] = *s;
+    }
+    check_plain_device_keys(devices.table(id), d.kind);
+    c.devices.push_back(std::move(d));
   }
 }
 
@@ -111,6 +142,14 @@ void complete_service_config(ServiceConfig& c) {
   if (c.web_api == "off") c.web_api.clear();
   if (!c.api_tcp.empty()) base::parse_host_port(c.api_tcp, "api_tcp");
   if (!c.web_api.empty()) base::parse_host_port(c.web_api, "web_api");
+}
+
+void check_service_config(ServiceConfig& c) {
+  complete_service_config(c);
+  DeviceRegistry devices(c.devices, c.default_device);
+  if (!c.incoming_device.empty() && c.incoming_device != "off" && !devices.known(c.incoming_device))
+    throw std::runtime_error("incoming_device '" + c.incoming_device +
+                             "' is neither a configured device, a SIP URI nor \"off\"");
 }
 
 }  // namespace confab::service

@@ -10,6 +10,10 @@
 #include "service/devices/device.h"
 #include "sip/transaction_layer.h"
 
+namespace confab::base {
+struct ConfigSetting;  // base/toml_file.h
+}  // namespace confab::base
+
 namespace confab::service {
 
 struct ServiceConfig {
@@ -36,8 +40,13 @@ struct ServiceConfig {
   std::string plugin_dir;  // shared objects loaded at start (service/plugin.h); "" for none
 };
 
+// Every setting of service.toml and the option that sets it too: the keys the
+// loader accepts, the "[file: KEY]" of `confab service --help`.
+const std::vector<base::ConfigSetting>& service_settings();
+
 // Reads [service] and [devices.<id>] tables into `config`, keeping what the
-// file does not set. Throws std::runtime_error naming the file, key and reason.
+// file does not set. Throws std::runtime_error naming the file, line, key and
+// reason (an unknown key or table among them).
 void load_service_config(const std::string& path, ServiceConfig& config);
 // "10.0.0.0/8", "192.0.2.7", ...; throws naming `what` and the bad entry.
 std::vector<base::IpNetwork> parse_networks(const std::vector<std::string>& texts, const std::string& what);
@@ -46,5 +55,9 @@ std::vector<base::IpNetwork> parse_networks(const std::vector<std::string>& text
 // std::invalid_argument) saying which setting is wrong and how to write it.
 // "off" for api_tcp or web_api becomes "".
 void complete_service_config(ServiceConfig& config);
+// complete_service_config, and the devices made as at start (each checks its
+// kind's settings), the default and incoming devices known: all `confab service
+// --check-config` can check without opening sockets. Throws std::runtime_error.
+void check_service_config(ServiceConfig& config);
 
 }  // namespace confab::service

@@ -51,6 +51,31 @@ mode = "transfer"
   ::unlink(path.c_str());
 }
 
+TEST(ServiceConfig, UnknownKeysAreRefusedWithTheNearestKnownOne) {
+  std::string path = "/tmp/confab-service-test-" + std::to_string(getpid()) + "-bad.toml";
+  auto error_of = [&](const std::string& text) {
+    std::ofstream(path) << text;
+    ServiceConfig c;
+    try {
+      load_service_config(path, c);
+    } catch (const std::runtime_error& e) {
+      std::string what = e.what();
+      return what.rfind(path, 0) == 0 ? what.substr(path.size()) : what;
+    }
+    return std::string();
+  };
+  // The mistake that was ignored: calls went to no device.
+  EXPECT_EQ(error_of("[service]\ndefualt_device = \"desk\"\n"),
+            ":2: service.defualt_device: unknown key (did you mean 'default_device'?)");
+  EXPECT_EQ(error_of("[servce]\n"), ":1: servce: unknown table (did you mean [service]?)");
+  EXPECT_EQ(error_of("[service]\nkeepalive_s = -1\n"),
+            ":2: service.keepalive_s: must be a whole number from 0 to 86400 s (0: off), not -1");
+  EXPECT_EQ(error_of("[devices.desk]\nkind = \"sip\"\nuri = \"sip:desk@127.0.0.1\"\nmdoe = \"transfer\"\n"),
+            ":4: devices.desk.mdoe: unknown key (did you mean 'mode'?)");
+  EXPECT_EQ(error_of("[service]\nregister = true\n[devices.x]\nkind = \"softphone\"\nsip_port = 7300\n"), "");
+  ::unlink(path.c_str());
+}
+
 TEST(ServiceConfig, CompletingItChecksAddressesAndIdentity) {
   auto error_of = [](ServiceConfig c) {
     c.api_socket = "/tmp/x.sock";  // no runtime directory needed

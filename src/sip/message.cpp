@@ -8,6 +8,7 @@
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/msg_parser.h>
+#include <sofia-sip/nta.h>
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_protos.h>
@@ -63,6 +64,8 @@ Message Message::copy() const { return Message(msg_ ? msg_copy(msg_) : nullptr);
 
 bool Message::is_request() const { auto* s = sip_of(msg_); return s && s->sip_request; }
 bool Message::is_response() const { auto* s = sip_of(msg_); return s && s->sip_status; }
+
+bool Message::is_local() const { return msg_ && nta_is_internal_msg(msg_); }
 
 bool Message::is_malformed() const {
   auto* s = sip_of(msg_);

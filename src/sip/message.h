@@ -87,6 +87,9 @@ class Message {
   // A start line plus a second one (a request with a status line inside, or the
   // reverse) or headers Sofia could not parse: not safe to forward or re-serialize.
   bool is_malformed() const;
+  // A response the SIP stack made up itself (a timeout, a peer that cannot be
+  // reached), not one that came from the network.
+  bool is_local() const;
 
   Method method() const;
   std::string_view method_name() const;

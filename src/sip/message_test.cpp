@@ -57,6 +57,13 @@ TEST(Message, ParsesRequestFields) {
   EXPECT_FALSE(m->credentials(false));
 }
 
+TEST(Message, AParsedMessageIsNotLocal) {
+  auto m = Message::parse(kInvite);
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->is_local());
+  EXPECT_FALSE(Message().is_local());
+}
+
 TEST(Message, RewritesForForwarding) {
   auto m = Message::parse(kInvite);
   ASSERT_TRUE(m);

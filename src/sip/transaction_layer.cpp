@@ -17,6 +17,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "base/bind_error.h"
 #include "base/host_port.h"
 #include "sip/sofia_runtime.h"
 #include "sip/uri.h"
@@ -106,6 +107,14 @@ std::string ListenSpec::sofia_url() const {
 
 std::string ListenSpec::str() const { return transport + ":" + host_port(host, std::to_string(port)); }
 
+std::string cannot_listen_message(const std::vector<ListenSpec>& tried) {
+  if (tried.empty()) return "cannot listen: no address given";
+  for (const auto& spec : tried)
+    if (auto reason = base::bind_failure(spec.transport, spec.host, spec.port))
+      return "cannot listen on " + spec.str() + ": " + *reason;
+  return "cannot listen on " + tried.front().str() + ": the SIP stack refused it, though a plain socket binds there";
+}
+
 TransactionLayer::TransactionLayer(EventLoop& loop, const TransactionLayerOptions& options, Handler& handler)
     : loop_(loop), handler_(handler) {
   ensure_sofia_runtime();
@@ -126,13 +135,14 @@ TransactionLayer::TransactionLayer(EventLoop& loop, const TransactionLayerOption
                             TPTAG_STUN_SERVER(0),
                             TAG_IF(!options.resolv_conf.empty(), SRESTAG_RESOLV_CONF(options.resolv_conf.c_str())),
                             TAG_END());
-  if (!agent_) throw std::runtime_error("cannot listen on " + options.listen.front().str());
+  if (!agent_) throw std::runtime_error(cannot_listen_message({options.listen.front()}));
   for (size_t i = 1; i < options.listen.size(); ++i) {
     auto url = options.listen[i].sofia_url();
     if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TPTAG_UDP_RMEM(options.udp_buffer_bytes),
                             TPTAG_UDP_WMEM(options.udp_buffer_bytes), TAG_END()) < 0) {
+      std::string message = cannot_listen_message({options.listen[i]});  // before ours close: a repeat is "in use"
       nta_agent_destroy(agent_);
-      throw std::runtime_error("cannot listen on " + options.listen[i].str());
+      throw std::runtime_error(message);
     }
   }
   for (sip_via_t* v = nta_agent_via(agent_); v; v = v->v_next) {

@@ -32,6 +32,12 @@ struct ListenSpec {
   std::string str() const;
 };
 
+// The error for listen addresses Sofia-SIP could not bind together, with the
+// reason: "cannot listen on udp:127.0.0.1:5090: address already in use: ...".
+// Sofia does not say why, so the reason is what a plain socket bound to each
+// address meets (base::bind_failure); the first that fails is named.
+std::string cannot_listen_message(const std::vector<ListenSpec>& tried);
+
 struct TransactionLayerOptions {
   std::vector<ListenSpec> listen;
   // Largest message accepted, in bytes; larger ones get 413.

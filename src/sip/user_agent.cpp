@@ -341,7 +341,12 @@ UserAgent::UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler
                     TAG_IF(!options_.proxy.empty(), NUTAG_PROXY(options_.proxy.c_str())),
                     NTATAG_SIP_T1X64(options_.transaction_timeout_ms), TPTAG_STUN_SERVER(0),
                     TPTAG_UDP_RMEM(options_.udp_buffer_bytes), TPTAG_UDP_WMEM(options_.udp_buffer_bytes), TAG_END());
-  if (!nua_) throw std::runtime_error("cannot listen on " + first.str());
+  if (!nua_) {
+    std::vector<ListenSpec> tried;  // what the URL above binds
+    for (auto& l : options_.listen)
+      if (l.host == first.host && l.port == first.port) tried.push_back(l);
+    throw std::runtime_error(cannot_listen_message(tried));
+  }
 }
 
 UserAgent::~UserAgent() {

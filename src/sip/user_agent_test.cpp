@@ -210,3 +210,38 @@ TEST_F(UserAgentTest, ReferIsAnsweredAndNotified) {
   call->hangup();
   ASSERT_TRUE(run_until(loop, [&] { return callee.terminated; }));
 }
+
+// A port taken (here by a's UDP socket): the error says so, not only "cannot listen".
+TEST_F(UserAgentTest, ABindFailureSaysWhy) {
+  Answerer c_handler;
+  try {
+    UserAgent c(loop, options(40100), c_handler);
+    FAIL() << "a second user agent listens on 40100";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("cannot listen on udp:127.0.0.1:40100: address already in use", 0), 0u)
+        << e.what();
+  }
+}
+
+// A response the stack made up (nothing listens at 40199: ICMP port unreachable)
+// is told apart from one that came from the peer.
+TEST_F(UserAgentTest, LocalResponsesAreToldApartFromThePeers) {
+  std::optional<bool> from_peer_local, made_up_local;
+  int made_up_status = 0;
+  RequestSpec options;
+  options.method = "OPTIONS";
+  options.request_uri = "sip:127.0.0.1:40102";
+  a.send_request(options, [&](int status, std::string_view, const Message& r) {
+    if (status >= 200) from_peer_local = r && r.is_local();
+  });
+  options.request_uri = "sip:127.0.0.1:40199";
+  a.send_request(options, [&](int status, std::string_view, const Message& r) {
+    if (status < 200) return;
+    made_up_status = status;
+    made_up_local = !r || r.is_local();
+  });
+  ASSERT_TRUE(run_until(loop, [&] { return from_peer_local && made_up_local; }, 5000ms));
+  EXPECT_FALSE(*from_peer_local);
+  EXPECT_TRUE(*made_up_local) << made_up_status;
+  EXPECT_GE(made_up_status, 400);
+}

@@ -431,10 +431,12 @@ def test_a_cancelled_join_cancels_the_mixer_leg(tmp_path):
     procs = []
     try:
         # A mixer that only rings, so the participant's INVITE is still pending when cancelled.
+        # It starts after the server's OPTIONS to its mixer (which its one-call scenario would abort on).
         from confab_testlib import start_sipp
+        conf = start(procs, Conference(tmp_path, mixer="sip:127.0.0.1:5097"))
+        wait_for(lambda: "the mixer at sip:127.0.0.1:5097 does not answer" in conf.output(), what="the mixer check")
         ringer = start(procs, start_sipp("uas_ring_cancelled_direct.xml", None, 5097, tmp_path, timeout=20,
                                          extra=["-m", "1", "-trace_msg"]))
-        conf = start(procs, Conference(tmp_path, mixer="sip:127.0.0.1:5097"))
         a = start(procs, Phone(tmp_path, "a", 5172, "--dial", f"sip:slow@{SERVER}"))
         wait_for(lambda: "slow" in conf.conferences(), what="the pending join")
         wait_for(lambda: sipp_saw(tmp_path, "uas_ring_cancelled_direct", "SIP/2.0 180 Ringing"),
