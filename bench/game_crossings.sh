@@ -74,7 +74,7 @@ world() {
   done
 }
 world >"$OUT/world.toml"
-echo secret >"$OUT/admin-token"
+(umask 077; echo secret >"$OUT/admin-token")
 ZONE_A="sip:bench-z0_0@127.0.0.1:$CONF_PORT" ZONE_B="sip:bench-z1_0@127.0.0.1:$CONF_PORT"
 
 phone() { # name port-offset rtp-offset args...
@@ -87,7 +87,7 @@ start "$PEER_CPU" mixer "$BUILD/confab" mixer --listen "127.0.0.1:$MIXER_PORT" -
   --http "127.0.0.1:$MIXER_HTTP_PORT" --log-level warn
 mixer=$pid; wait_port "$MIXER_PORT" "$mixer"
 start "$SERVER_CPU" conference "$BUILD/confab" conference --listen "udp:127.0.0.1:$CONF_PORT" \
-  --mixer "sip:127.0.0.1:$MIXER_PORT" --admin "127.0.0.1:$ADMIN_PORT" --admin-token secret \
+  --mixer "sip:127.0.0.1:$MIXER_PORT" --admin "127.0.0.1:$ADMIN_PORT" --admin-token-file "$OUT/admin-token" \
   --max-participants $((PLAYERS + 10)) --log-level ${CONF_LOG:-warn}
 conf=$pid; wait_port "$ADMIN_PORT" "$conf"
 start "$SERVER_CPU" game "$BUILD/confab" game --listen "127.0.0.1:$GAME_PORT" \

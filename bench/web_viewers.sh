@@ -47,12 +47,12 @@ done
 mkdir -p "$OUT/site/bench"
 printf '# Bench\n' >"$OUT/site/index.md"
 for ((p = 0; p < PAGES; p++)); do printf '# Page %s\n\nA page of the bench.\n' "$p" >"$OUT/site/bench/p$p.md"; done
-echo secret >"$OUT/admin-token"
+(umask 077; echo secret >"$OUT/admin-token")
 
 start "$PEER_CPU" mixer "$BUILD/confab" mixer --listen "127.0.0.1:$MIXER_PORT" --rtp-ports "$RTP_PORTS" --log-level warn
 mixer=$pid; wait_port "$MIXER_PORT" "$mixer"
 start "$SERVER_CPU" conference "$BUILD/confab" conference --listen "udp:127.0.0.1:$CONF_PORT" \
-  --mixer "sip:127.0.0.1:$MIXER_PORT" --admin "127.0.0.1:$ADMIN_PORT" --admin-token secret \
+  --mixer "sip:127.0.0.1:$MIXER_PORT" --admin "127.0.0.1:$ADMIN_PORT" --admin-token-file "$OUT/admin-token" \
   --max-participants $((VIEWERS + 10)) --log-level warn
 conf=$pid; wait_port "$ADMIN_PORT" "$conf"
 start "$SERVER_CPU" web "$BUILD/confab" web --listen "127.0.0.1:$WEB_PORT" --site "$OUT/site" \

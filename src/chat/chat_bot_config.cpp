@@ -1,7 +1,5 @@
 #include "chat/chat_bot_config.h"
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "base/toml_file.h"
@@ -38,6 +36,7 @@ const std::vector<base::ConfigSetting>& chat_bot_settings() {
       {"chat_bot.posts_per_second", "--posts-per-second"},
       {"chat_bot.idle_seconds", "--idle-seconds"},
       {"chat_bot.addresses.*", "--address"},
+      {"chat_bot.sip_trace", "--sip-trace"},
   };
   return settings;
 }
@@ -71,6 +70,7 @@ void load_chat_bot_config(const std::string& path, ChatBotConfig& c) {
   if (auto v = t.string("xmpp_server")) c.xmpp_server = host_port("xmpp_server", *v);
   if (auto v = t.string("sip")) c.sip = host_port("sip", *v);
   if (auto v = t.boolean("require_tls")) c.require_tls = *v;
+  if (auto v = t.string("sip_trace")) c.sip_trace = *v;
   c.posts_per_second = t.number("posts_per_second", c.posts_per_second, 0.1, 20, " posts/s");
   c.idle_seconds = static_cast<unsigned>(t.integer("idle_seconds", c.idle_seconds, 1, 24 * 3600, " s"));
   auto addresses = t.table("addresses");
@@ -93,16 +93,5 @@ void check_chat_bot_config(const ChatBotConfig& c) {
     throw std::invalid_argument("--conference-host is required (HOST[:PORT] of the conference server)");
 }
 
-std::string read_password_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("--password-file " + path + ": cannot be read");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
-  auto first = text.find_first_not_of(" \t\r\n");
-  auto last = text.find_last_not_of(" \t\r\n");
-  if (first == std::string::npos) throw std::runtime_error("--password-file " + path + ": is empty");
-  return text.substr(first, last - first + 1);
-}
 
 }  // namespace confab::chat

@@ -42,6 +42,7 @@ struct ChatBotConfig {
   base::HostPort sip{"127.0.0.1", 5079};
   double posts_per_second = 3.0;
   unsigned idle_seconds = 600;
+  std::string sip_trace;  // pcap file of every SIP message (sip::SipTrace); empty: off
   // Bare JID (lower case) or nick -> SIP URI.
   std::map<std::string, std::string> addresses;
 };
@@ -59,8 +60,5 @@ void add_address(ChatBotConfig& config, const std::string& who, const std::strin
 // Throws std::invalid_argument naming what is missing or wrong (a JID that is
 // not user@domain, a room that is not room@service, no conference host, ...).
 void check_chat_bot_config(const ChatBotConfig& config);
-// The password in `path` (surrounding white space dropped); throws
-// std::runtime_error when it cannot be read or is empty.
-std::string read_password_file(const std::string& path);
 
 }  // namespace confab::chat

@@ -109,11 +109,3 @@ TEST(ChatBotConfig, ChecksWhatIsRequired) {
   EXPECT_THROW(check_chat_bot_config(c), std::invalid_argument);
 }
 
-TEST(ChatBotConfig, PasswordFile) {
-  auto path = write_file("pw", "  s3cret \n");
-  EXPECT_EQ(read_password_file(path), "s3cret");
-  std::ofstream(path) << "\n \n";
-  EXPECT_THROW(read_password_file(path), std::runtime_error);
-  std::filesystem::remove(path);
-  EXPECT_THROW(read_password_file(path), std::runtime_error);
-}

@@ -1,5 +1,6 @@
 // confab chat-bot: an XMPP chat room that knows its voice room.
 #include "base/log.h"
+#include "base/secret_input.h"
 #include "chat/chat_bot.h"
 #include "chat/chat_bot_config.h"
 #include "cli/commands.h"
@@ -18,6 +19,7 @@ struct ChatBotArgs {
   unsigned idle_seconds = 0;
   std::vector<std::string> addresses;
   std::string check_config;
+  std::string sip_trace;
 };
 
 chat::ChatBotConfig chat_bot_config(const ChatBotArgs& a) {
@@ -34,6 +36,7 @@ chat::ChatBotConfig chat_bot_config(const ChatBotArgs& a) {
   if (a.require_tls) c.require_tls = true;
   if (a.posts_per_second > 0) c.posts_per_second = a.posts_per_second;
   if (a.idle_seconds) c.idle_seconds = a.idle_seconds;
+  if (!a.sip_trace.empty()) c.sip_trace = a.sip_trace;
   for (auto& entry : a.addresses) {
     auto eq = entry.find('=');
     if (eq == std::string::npos) throw std::invalid_argument("--address wants JID-OR-NICK=SIP-URI, not '" + entry + "'");
@@ -65,14 +68,16 @@ void add_chat_bot_command(CLI::App& app, const GlobalOptions& global, Runner& ru
   cmd->add_option("--address", a->addresses,
                   "JID-OR-NICK=SIP-URI: who `/voice invite NICK` rings (a real JID, or a nick in rooms that hide "
                   "JIDs; repeatable)");
+  add_sip_trace_option(*cmd, a->sip_trace);
   add_check_config_option(*cmd, a->check_config);
   note_file_keys(*cmd, chat::chat_bot_settings());
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
       if (a->check_config.empty()) base::init_logging("chat-bot", global.log_level);
       chat::ChatBotConfig c = chat_bot_config(*a);
-      std::string password = chat::read_password_file(c.password_file);
+      std::string password = base::read_secret_file(c.password_file, "--password-file");
       if (!a->check_config.empty()) return config_ok(a->check_config);
+      auto trace = start_sip_trace(c.sip_trace);
       sip::EventLoop loop;
       chat::ChatBotTiming timing;
       timing.idle = std::chrono::seconds(c.idle_seconds);

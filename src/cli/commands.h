@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <string>
 #include <vector>
 
+#include "sip/sip_trace.h"
 #include "sip/transaction_layer.h"
 
 namespace confab::base {
@@ -59,6 +61,12 @@ void note_file_keys(CLI::App& cmd, const std::vector<base::ConfigSetting>& setti
 void add_check_config_option(CLI::App& cmd, std::string& file);
 // Prints "FILE: OK"; returns 0.
 int config_ok(const std::string& file);
+
+// --sip-trace FILE (sip_trace_option.cpp): every SIP message the part sends and receives, as pcap.
+void add_sip_trace_option(CLI::App& cmd, std::string& file);
+// The trace into FILE, on from now until destroyed (nullptr when FILE is empty):
+// start it before the part's SIP stacks. Throws, naming FILE and why, when FILE cannot be written.
+std::unique_ptr<sip::SipTrace> start_sip_trace(const std::string& file);
 
 // main() blocks SIGINT/SIGTERM before any thread exists (threads inherit the
 // mask), so in a server only the waiter of stop_on_signals() ever sees them.

@@ -1,5 +1,6 @@
 // confab conference: the ad-hoc conference server.
 #include "base/log.h"
+#include "base/secret_input.h"
 #include "base/host_port.h"
 #include "cli/commands.h"
 #include "conference/conference_server.h"
@@ -15,12 +16,13 @@ struct ConferenceArgs {
   std::string outbound_proxy;
   std::vector<std::string> domains;
   std::string admin;
-  std::string admin_token;
+  std::string admin_token, admin_token_file;
   std::string config_file;
   size_t max_participants = 0, max_conferences = 0;
   std::string check_config;
   int64_t max_subscribers = -1, max_subscription_expires = -1, notify_interval_ms = -1;
   unsigned transaction_timeout_ms = 0;
+  std::string sip_trace;
 };
 
 }  // namespace
@@ -35,7 +37,9 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
                   "proxy URI the INVITEs to users a REFER adds go through, e.g. sip:127.0.0.1:5060 (not the mixer legs)");
   cmd->add_option("--domain", a->domains, "a domain this server serves (conference URIs sip:<id>@DOMAIN); repeatable");
   cmd->add_option("--admin", a->admin, "HOST:PORT of the HTTP/JSON admin API (off by default)");
-  cmd->add_option("--admin-token", a->admin_token, "bearer token the admin API requires");
+  cmd->add_option("--admin-token", a->admin_token,
+                  "bearer token the admin API requires (visible in the process list: prefer --admin-token-file)");
+  cmd->add_option("--admin-token-file", a->admin_token_file, "file whose first line is the admin API's bearer token");
   cmd->add_option("--max-participants", a->max_participants, "per conference (486 beyond; default 100)");
   cmd->add_option("--max-conferences", a->max_conferences, "at once (503 beyond; default 1000)");
   cmd->add_option("--config", a->config_file, "TOML file with a [conference] table (see docs/deployment.md)");
@@ -50,6 +54,7 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
   cmd->add_option("--transaction-timeout", a->transaction_timeout_ms,
                   "ms a request waits for its final response (default 32000)")
       ->check(CLI::Range(500u, 600000u));
+  add_sip_trace_option(*cmd, a->sip_trace);
   add_check_config_option(*cmd, a->check_config);
   note_file_keys(*cmd, conference::conference_settings());
   cmd->callback([a, &global, &runner] {
@@ -67,14 +72,27 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
         c.admin_host = admin.host;
         c.admin_port = admin.port;
       }
-      if (!a->admin_token.empty()) c.admin_token = a->admin_token;
+      if (!a->admin_token.empty() && !a->admin_token_file.empty())
+        throw std::invalid_argument("give --admin-token or --admin-token-file, not both");
+      if (!a->admin_token.empty()) {
+        spdlog::warn(base::secret_on_command_line_warning("--admin-token", "--admin-token-file"));
+        c.admin_token = a->admin_token;
+        c.admin_token_file.clear();
+      }
+      if (!a->admin_token_file.empty()) {
+        c.admin_token_file = a->admin_token_file;
+        c.admin_token.clear();
+      }
+      if (!c.admin_token_file.empty()) c.admin_token = base::read_secret_file(c.admin_token_file, "--admin-token-file");
       if (a->max_participants) c.max_participants = a->max_participants;
       if (a->max_conferences) c.max_conferences = a->max_conferences;
       if (a->max_subscribers >= 0) c.max_subscribers = static_cast<size_t>(a->max_subscribers);
       if (a->max_subscription_expires >= 0) c.max_subscription_expires = static_cast<unsigned>(a->max_subscription_expires);
       if (a->notify_interval_ms >= 0) c.notify_interval_ms = static_cast<unsigned>(a->notify_interval_ms);
       if (a->transaction_timeout_ms) c.transaction_timeout_ms = a->transaction_timeout_ms;
+      if (!a->sip_trace.empty()) c.sip_trace = a->sip_trace;
       if (!a->check_config.empty()) return config_ok(a->check_config);
+      auto trace = start_sip_trace(c.sip_trace);
       sip::EventLoop loop;
       conference::ConferenceServer server(loop, c);
       bool default_mixer = a->mixer.empty() && c.mixer == conference::ConferenceConfig{}.mixer;

@@ -197,7 +197,8 @@ std::string last_roster(const std::filesystem::path& log) {
 std::string extension_path() {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  for (auto dir : {self.parent_path() / ".." / "extension", std::filesystem::path("/usr/share/confab/extension")})
+  for (auto dir : {self.parent_path() / ".." / "extension", self.parent_path() / ".." / "share" / "confab" / "extension",
+                   std::filesystem::path("/usr/share/confab/extension")})
     if (std::filesystem::exists(dir / "manifest.json", ec)) return std::filesystem::weakly_canonical(dir, ec).string();
   return "extension/ of the Confab sources";
 }

@@ -1,5 +1,6 @@
 // confab game: the game server (a world whose zones are conferences).
 #include "base/log.h"
+#include "base/secret_input.h"
 #include "cli/commands.h"
 #include "game/game_server.h"
 #include "game/server_voice.h"
@@ -20,6 +21,7 @@ struct GameArgs {
   std::string world_file;
   size_t max_connections = 1000;
   std::string check_config;
+  std::string sip_trace;
 };
 
 game::GameOptions game_options(const GameArgs& a) {
@@ -29,7 +31,7 @@ game::GameOptions game_options(const GameArgs& a) {
   if (!a.admin.empty()) o.admin_url = game::parse_admin_url(a.admin);
   if (!a.admin_token_file.empty()) {
     if (a.admin.empty()) throw std::invalid_argument("--admin-token-file needs --admin (the admin API it is for)");
-    o.admin_token = game::read_token_file(a.admin_token_file);
+    o.admin_token = base::read_secret_file(a.admin_token_file, "--admin-token-file");
   }
   o.sip = base::parse_host_port(a.sip, "--sip");
   for (auto& b : a.bots) {
@@ -69,6 +71,7 @@ void add_game_command(CLI::App& app, const GlobalOptions& global, Runner& runner
   cmd->add_option("--world", a->world_file, "TOML file describing the world (default: 100 x 100 m, four quadrants)");
   cmd->add_option("--max-connections", a->max_connections, "WebSocket connections at once (503 beyond)")
       ->capture_default_str();
+  add_sip_trace_option(*cmd, a->sip_trace);
   add_check_config_option(*cmd, a->check_config);
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
@@ -80,6 +83,7 @@ void add_game_command(CLI::App& app, const GlobalOptions& global, Runner& runner
       base::init_logging("game", global.log_level);
       game::GameOptions o = game_options(*a);
       game::World world = game::load_world(o.world_file, o.conference_host);
+      auto trace = start_sip_trace(a->sip_trace);
       sip::EventLoop loop;
       game::GameServer server(loop, world, o, voice_for(world, o));
       for (auto& [name, sip] : o.bots)

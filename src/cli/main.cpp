@@ -1,6 +1,7 @@
 // confab: one binary, one subcommand per part (see docs/architecture.md).
 #include <iostream>
 
+#include "base/log.h"
 #include "cli/commands.h"
 #include "cli/usage_errors.h"
 #include "confab_version.h"  // generated: cmake/version_header.cmake
@@ -14,6 +15,11 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
+  std::string log_format;
+  app.add_option("--log-format", log_format,
+                 "text, json (one object per line) or journal (syslog priorities for journald; the default when "
+                 "stderr is the journal)")
+      ->check(CLI::IsMember({"text", "json", "journal"}));
   app.set_version_flag("--version", std::string("confab ") + CONFAB_VERSION + " (git " + CONFAB_GIT_REVISION + ")");
   confab::cli::explain_usage_errors(app);
   confab::cli::Runner runner;
@@ -34,6 +40,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (!log_format.empty()) confab::base::set_log_format(*confab::base::parse_log_format(log_format));
+  // Until a part names its own logger: warnings of option and config checks go to stderr.
+  confab::base::init_logging("confab", global.log_level);
   try {
     return runner ? runner() : 0;
   } catch (const std::exception& e) {

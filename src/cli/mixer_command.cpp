@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "base/log.h"
+#include "base/secret_input.h"
 #include "base/host_port.h"
 #include "cli/commands.h"
 #include "mixer/mixer_server.h"
@@ -18,8 +19,9 @@ struct MixerArgs {
   int threads = 1;
   int rtp_timeout_s = 60;
   std::string http;
-  std::string http_token;
+  std::string http_token, http_token_file;
   std::string latch = "private";
+  std::string sip_trace;
 };
 
 // RTP and RTCP take a pair of ports each, above the privileged ones.
@@ -56,7 +58,10 @@ void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       ->check(CLI::IsMember({"private", "always", "off"}))
       ->capture_default_str();
   cmd->add_option("--http", a->http, "HOST:PORT for GET /mixes and /metrics (off by default)");
-  cmd->add_option("--http-token", a->http_token, "bearer token required by the HTTP endpoint");
+  cmd->add_option("--http-token", a->http_token,
+                  "bearer token required by the HTTP endpoint (visible in the process list: prefer --http-token-file)");
+  cmd->add_option("--http-token-file", a->http_token_file, "file whose first line is the HTTP endpoint's bearer token");
+  add_sip_trace_option(*cmd, a->sip_trace);
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
       base::init_logging("mixer", global.log_level);
@@ -74,7 +79,12 @@ void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runne
         c.http_host = http.host;
         c.http_port = http.port;
       }
-      c.http_token = a->http_token;
+      if (!a->http_token.empty() && !a->http_token_file.empty())
+        throw std::invalid_argument("give --http-token or --http-token-file, not both");
+      if (!a->http_token.empty()) spdlog::warn(base::secret_on_command_line_warning("--http-token", "--http-token-file"));
+      c.http_token = a->http_token_file.empty() ? a->http_token
+                                                : base::read_secret_file(a->http_token_file, "--http-token-file");
+      auto trace = start_sip_trace(a->sip_trace);
       sip::EventLoop loop;
       mixer::MixerServer server(loop, c);
       spdlog::info("mixer listening on {} (RTP {} {}-{}, {} thread(s){})", c.listen.front().str(), c.rtp_host,

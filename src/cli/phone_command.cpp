@@ -30,6 +30,7 @@ struct PhoneArgs {
   bool auto_answer = false;
   std::string rtp_ports = "30000-39999";
   std::string rtp_address, sdp_address;
+  std::string sip_trace;
 };
 
 // `host` as a numeric address (a name resolved once); throws naming `what` if it has none.
@@ -128,10 +129,12 @@ void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   cmd->add_option("--rtp-address", a->rtp_address, "address to bind RTP to (default: the --listen host)");
   cmd->add_option("--sdp-address", a->sdp_address,
                   "address to name in SDP instead of the RTP one (as a phone behind NAT names its LAN address)");
+  add_sip_trace_option(*cmd, a->sip_trace);
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
       base::init_logging("phone", global.log_level);
       phone::PhoneConfig c = phone_config(*a);
+      auto trace = start_sip_trace(a->sip_trace);
       sip::EventLoop loop;
       std::mutex out;
       phone::Phone phone(loop, c, [&out](const std::string& line) {

@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include "base/host_port.h"
 #include "base/log.h"
 #include "base/secret_input.h"
 #include "cli/commands.h"
@@ -34,6 +35,8 @@ struct ProxyArgs {
   size_t max_message_size = 0;
   int64_t min_expires = -1, max_expires = -1, default_expires = -1, nonce_ttl = -1;
   size_t max_contacts = 0;
+  std::string sip_trace;
+  std::string metrics;
   // adduser / deluser
   std::string user, password, password_file;
 };
@@ -73,6 +76,8 @@ proxy::ProxyConfig build_config(const ProxyArgs& a) {
   if (a.default_expires >= 0) c.registrar.default_expires = a.default_expires;
   if (a.max_contacts) c.registrar.max_contacts = a.max_contacts;
   if (a.nonce_ttl >= 0) c.nonce_ttl = a.nonce_ttl;
+  if (!a.sip_trace.empty()) c.sip_trace = a.sip_trace;
+  if (!a.metrics.empty()) c.metrics = base::parse_host_port(a.metrics, "--metrics").str();
   proxy::check_proxy_config(c);
   return c;
 }
@@ -166,6 +171,7 @@ int list_registrations(const proxy::ProxyConfig& c) {
 
 int run_proxy(const GlobalOptions& g, const proxy::ProxyConfig& c) {
   base::init_logging("proxy", g.log_level);
+  auto trace = start_sip_trace(c.sip_trace);
   sip::EventLoop loop;
   proxy::ProxyServer server(loop, c);
   std::string where;
@@ -213,6 +219,8 @@ void add_proxy_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       ->check(CLI::PositiveNumber);
   cmd->add_option("--nonce-ttl", args->nonce_ttl, "seconds a digest nonce stays valid (default 300)")
       ->check(CLI::Range(int64_t{10}, int64_t{86400}));
+  cmd->add_option("--metrics", args->metrics, "HOST:PORT: serve GET /metrics (Prometheus) there (default off)");
+  add_sip_trace_option(*cmd, args->sip_trace);
   add_check_config_option(*cmd, args->check_config);
   note_file_keys(*cmd, proxy::proxy_settings());
 

@@ -18,6 +18,7 @@ struct ServiceArgs {
   std::string identity, proxy, password, default_device, incoming_device, tel_gateway, conference_server, api_socket, api_tcp, token_file, web_api,
       origins_file;
   std::string plugin_dir;
+  std::string sip_trace;
   std::string password_file;
   bool register_at_proxy = false;
   int keepalive_s = -1;
@@ -68,6 +69,7 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
   cmd->add_option("--transaction-timeout", a->transaction_timeout_ms,
                   "ms a request waits for its final response (default 32000)")
       ->check(CLI::Range(1000u, 600000u));
+  add_sip_trace_option(*cmd, a->sip_trace);
   add_check_config_option(*cmd, a->check_config);
   note_file_keys(*cmd, service::service_settings());
   cmd->callback([a, &global, &runner] {
@@ -114,6 +116,7 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
       set(a->web_api, c.web_api);
       set(a->origins_file, c.origins_file);
       set(a->plugin_dir, c.plugin_dir);
+      set(a->sip_trace, c.sip_trace);
       if (a->register_at_proxy) c.register_at_proxy = true;
       if (a->keepalive_s >= 0) c.keepalive_s = static_cast<unsigned>(a->keepalive_s);
       if (a->leave_grace_s >= 0) c.leave_grace_s = static_cast<unsigned>(a->leave_grace_s);
@@ -123,6 +126,7 @@ void add_service_command(CLI::App& app, const GlobalOptions& global, Runner& run
         service::check_service_config(c);
         return config_ok(a->check_config);
       }
+      auto trace = start_sip_trace(c.sip_trace);
       sip::EventLoop loop;
       service::ClientService service(loop, c);
       service.start();

@@ -83,8 +83,13 @@ std::string usage_error_message(const CLI::App& app, const CLI::Error& error) {
   bool extra = dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr;
   bool no_command = dynamic_cast<const CLI::RequiredError*>(&error) != nullptr && command == &app;
   std::string text;
-  if (extra || (no_command && !extras.empty()))
+  if (extra || (no_command && !extras.empty())) {
     text = explain_extras(command, extras);
+  } else if (no_command) {
+    std::string names;
+    for (auto& name : command_names(command)) names += (names.empty() ? "" : ", ") + name;
+    text = "which part? give a command: " + names + "\n";
+  }
   if (text.empty()) text = std::string(error.what()) + "\n";
   return text + "Run `" + command_path(command) + " --help` for more information.\n";
 }

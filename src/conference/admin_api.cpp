@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "conference/conference_server.h"
+#include "http/metrics_page.h"
 
 namespace confab::conference {
 
@@ -60,9 +61,10 @@ std::unique_ptr<http::Server> start_admin_api(ConferenceServer& server) {
     http->require_token(c.admin_token);
   else
     spdlog::warn("admin API on {}:{} without a token: anyone who can reach it can move and remove participants "
-                 "and end conferences; set --admin-token (admin_token in [conference])",
+                 "and end conferences; set --admin-token-file FILE (admin_token_file in [conference])",
                  c.admin_host, c.admin_port);
   sip::EventLoop& loop = server.loop();
+  http::serve_metrics(*http, loop, [&server](http::MetricsPage& page) { server.add_metrics(page); });
 
   http->route("GET", "/conferences", [&server, &loop](const Request&) {
     return http::call_on(loop, [&server] { return Response::json(200, server.conferences_json()); });

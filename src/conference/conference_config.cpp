@@ -26,12 +26,14 @@ const std::vector<base::ConfigSetting>& conference_settings() {
       {"conference.domains", "--domain"},
       {"conference.admin", "--admin"},
       {"conference.admin_token", "--admin-token"},
+      {"conference.admin_token_file", "--admin-token-file"},
       {"conference.max_participants", "--max-participants"},
       {"conference.max_conferences", "--max-conferences"},
       {"conference.max_subscribers", "--max-subscribers"},
       {"conference.max_subscription_expires", "--max-subscription-expires"},
       {"conference.notify_interval_ms", "--notify-interval"},
       {"conference.transaction_timeout_ms", "--transaction-timeout"},
+      {"conference.sip_trace", "--sip-trace"},
   };
   return settings;
 }
@@ -64,6 +66,10 @@ void load_conference_config(const std::string& path, ConferenceConfig& c) {
     c.admin_port = admin->port;
   }
   if (auto v = t.string("admin_token")) c.admin_token = *v;
+  if (auto v = t.string("admin_token_file")) c.admin_token_file = *v;
+  if (!c.admin_token.empty() && !c.admin_token_file.empty())
+    t.fail("admin_token_file", "give admin_token or admin_token_file, not both");
+  if (auto v = t.string("sip_trace")) c.sip_trace = *v;
   constexpr int64_t many = std::numeric_limits<int32_t>::max();
   c.max_participants = count(t, "max_participants", c.max_participants, 0, many, "");
   c.max_conferences = count(t, "max_conferences", c.max_conferences, 0, many, "");

@@ -25,6 +25,7 @@ struct ConferenceConfig {
   std::string admin_host;  // empty: no admin API
   uint16_t admin_port = 0;
   std::string admin_token;  // required by the admin API when set
+  std::string admin_token_file;  // where admin_token is read from (its first line)
   size_t max_participants = 100;  // per conference: 486 beyond
   size_t max_conferences = 1000;  // 503 beyond
   size_t max_subscribers = 500;   // per conference: 503 beyond (SUBSCRIBE floods)
@@ -32,6 +33,7 @@ struct ConferenceConfig {
   // Changes within this window are sent as one partial NOTIFY per subscriber.
   unsigned notify_interval_ms = 50;
   unsigned transaction_timeout_ms = 32000;
+  std::string sip_trace;  // pcap file of every SIP message (sip::SipTrace); empty: off
 };
 
 // Every setting of the [conference] table and the option that sets it too: the

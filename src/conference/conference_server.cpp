@@ -9,6 +9,7 @@
 #include "conference/admin_api.h"
 #include "conference_events/conference_info.h"
 #include "http/http_server.h"
+#include "http/metrics_page.h"
 #include "mixer/mix_engine.h"  // the mixer's gain range
 #include "sip/uri.h"
 
@@ -144,6 +145,7 @@ ConferenceRoom* ConferenceServer::admit(const std::string& id, int* status, std:
     return nullptr;
   }
   spdlog::info("conference {} created", id);
+  ++counters_.conferences_created;
   auto& r = rooms_[id];
   r = std::make_unique<ConferenceRoom>(loop_, id, conference_uri(id),
                                        std::chrono::milliseconds(config_.notify_interval_ms));
@@ -176,6 +178,7 @@ void ConferenceServer::close_if_empty(const std::string& id) {
   auto r = rooms_.find(id);
   if (r == rooms_.end()) return;
   r->second->close();
+  counters_.notifies_of_closed += r->second->notifies_sent();
   rooms_.erase(r);
   spdlog::info("conference {} ended", id);
 }
@@ -186,7 +189,8 @@ void ConferenceServer::on_incoming_call(const std::shared_ptr<sip::Call>& call, 
   const sip::Message& msg = invite.message();
   Target t = conference_of(msg);
   if (t.status) {
-    spdlog::warn("INVITE {} from {}: {} {}", msg.request_uri(), msg.from_uri(), t.status, t.reason);
+    spdlog::warn("INVITE {} from {}: {} {} (call-id {})", msg.request_uri(), msg.from_uri(), t.status, t.reason,
+                 msg.call_id());
     invite.respond(t.status, t.reason);
     return;
   }
@@ -196,7 +200,7 @@ void ConferenceServer::on_incoming_call(const std::shared_ptr<sip::Call>& call, 
     if (!replaces) {
       invite.respond(400, "Bad Replaces Header");
     } else if (!p) {  // RFC 3891 section 3: no such dialog
-      spdlog::warn("INVITE with Replaces from {}: no dialog {}", msg.from_uri(), *header);
+      spdlog::warn("INVITE with Replaces from {}: no dialog {} (call-id {})", msg.from_uri(), *header, msg.call_id());
       invite.respond(481, "Call/Transaction Does Not Exist");
     } else if (replaces->early_only && p->connected()) {
       invite.respond(486, "Busy Here");
@@ -208,12 +212,12 @@ void ConferenceServer::on_incoming_call(const std::shared_ptr<sip::Call>& call, 
   int status = 0;
   std::string reason;
   if (!admit(t.id, &status, &reason)) {
-    spdlog::warn("conference {}: {} refused: {} {}", t.id, msg.from_uri(), status, reason);
+    spdlog::warn("conference {}: {} refused: {} {} (call-id {})", t.id, msg.from_uri(), status, reason, msg.call_id());
     invite.respond(status, reason);
     return;
   }
   Participant& p = new_participant(t.id);
-  spdlog::info("conference {}: {} joining as {}", t.id, msg.from_uri(), p.id());
+  spdlog::info("conference {}: {} joining as {} (call-id {})", t.id, msg.from_uri(), p.id(), msg.call_id());
   p.dial_in(call, std::move(invite));
 }
 
@@ -374,6 +378,7 @@ ConferenceServer::ReferOutcome ConferenceServer::handle_refer(const std::string&
 void ConferenceServer::on_connected(Participant& p) {
   spdlog::info("conference {}: {} ({}) joined", p.conference(), p.uri(), p.id());
   if (p.leaving()) return;
+  ++counters_.joined;
   if (ConferenceRoom* r = room(p.conference())) r->add(p);
 }
 
@@ -395,6 +400,7 @@ void ConferenceServer::on_leaving(Participant& p) {
 
 void ConferenceServer::on_ended(Participant& p, int status, std::string_view reason) {
   spdlog::info("conference {}: {} ({}) left ({} {})", p.conference(), p.uri(), p.id(), status, reason);
+  ++counters_.left;
   if (auto it = dial_progress_.find(p.id()); it != dial_progress_.end()) {
     auto progress = it->second;
     dial_progress_.erase(it);
@@ -413,6 +419,29 @@ void ConferenceServer::on_ended(Participant& p, int status, std::string_view rea
 }
 
 // ---- admin operations ----
+
+void ConferenceServer::add_metrics(http::MetricsPage& page) const {
+  http::add_sip_message_counts(page, ua_->message_counts());
+  uint64_t notifies = counters_.notifies_of_closed;
+  size_t subscriptions = 0;
+  for (auto& [id, r] : rooms_) {
+    notifies += r->notifies_sent();
+    subscriptions += r->subscribers();
+  }
+  size_t connected = 0;
+  for (auto& [id, p] : participants_) connected += p->connected() && !p->leaving();
+  page.counter("confab_conference_conferences_created_total", "conferences created", counters_.conferences_created);
+  page.counter("confab_conference_participants_joined_total", "participants connected", counters_.joined);
+  page.counter("confab_conference_participants_left_total", "participants gone (hung up, refused, failed)",
+               counters_.left);
+  page.counter("confab_conference_notifies_total", "conference event NOTIFYs sent (RFC 4575)", notifies);
+  page.gauge("confab_conference_conferences", "conferences now", static_cast<double>(rooms_.size()));
+  page.gauge("confab_conference_participants", "participants now, by state", static_cast<double>(connected),
+             {{"state", "connected"}});
+  page.gauge("confab_conference_participants", "participants now, by state",
+             static_cast<double>(participants_.size() - connected), {{"state", "connecting"}});
+  page.gauge("confab_conference_subscriptions", "conference event subscriptions now", static_cast<double>(subscriptions));
+}
 
 void ConferenceServer::move_participant(const std::string& pid, const std::string& to, Reply done) {
   Participant* p = participant(pid);

@@ -18,6 +18,7 @@
 #include "sip/user_agent.h"
 
 namespace confab::http {
+class MetricsPage;
 class Server;
 }
 
@@ -44,6 +45,8 @@ class ConferenceServer final : public sip::UserAgent::Handler, public Participan
   // Hangs up every participant of conference `id` (a BYE each); the conference
   // ends when the last has gone. False if there is no such conference.
   bool end_conference(const std::string& id);
+  // GET /metrics of the admin API: what the server counts (SIP thread).
+  void add_metrics(http::MetricsPage& page) const;
   const ConferenceConfig& config() const { return config_; }
   sip::EventLoop& loop() { return loop_; }
 
@@ -103,6 +106,12 @@ class ConferenceServer final : public sip::UserAgent::Handler, public Participan
   std::vector<std::unique_ptr<Participant>> ended_;  // destroyed outside their own callbacks
   sip::Timer reaper_;
   uint64_t next_participant_ = 1;
+  struct Counters {
+    uint64_t conferences_created = 0;
+    uint64_t joined = 0;                // participants connected
+    uint64_t left = 0;                  // participants gone (hung up, refused, failed)
+    uint64_t notifies_of_closed = 0;    // NOTIFYs of conferences that have ended
+  } counters_;
 };
 
 }  // namespace confab::conference

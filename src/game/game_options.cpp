@@ -1,7 +1,5 @@
 #include "game/game_options.h"
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "sip/uri.h"
@@ -24,16 +22,5 @@ std::string parse_admin_url(std::string_view text) {
   return "http://" + std::string(rest);
 }
 
-std::string read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("--admin-token-file " + path + ": cannot be read");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string token = buffer.str();
-  auto first = token.find_first_not_of(" \t\r\n");
-  auto last = token.find_last_not_of(" \t\r\n");
-  if (first == std::string::npos) throw std::runtime_error("--admin-token-file " + path + ": is empty");
-  return token.substr(first, last - first + 1);
-}
 
 }  // namespace confab::game

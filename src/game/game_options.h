@@ -29,8 +29,5 @@ struct GameOptions {
 
 // --admin: "http://HOST:PORT" (a trailing "/" allowed), returned without the slash.
 std::string parse_admin_url(std::string_view text);
-// The token in `path` (surrounding whitespace dropped); throws std::runtime_error
-// naming the file when it cannot be read or is empty.
-std::string read_token_file(const std::string& path);
 
 }  // namespace confab::game

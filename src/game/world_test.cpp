@@ -186,10 +186,4 @@ TEST(GameOptions, AdminUrlAndTokenFile) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("--admin must be"), std::string::npos) << e.what();
   }
-  confab::base::TempDir dir("confab-token");
-  std::ofstream(dir.path + "/t") << "  s3cret\n";
-  EXPECT_EQ(read_token_file(dir.path + "/t"), "s3cret");
-  std::ofstream(dir.path + "/empty") << "\n";
-  EXPECT_THROW(read_token_file(dir.path + "/empty"), std::runtime_error);
-  EXPECT_THROW(read_token_file(dir.path + "/none"), std::runtime_error);
 }

@@ -41,7 +41,7 @@ MixerServer::MixerServer(sip::EventLoop& loop, MixerConfig config)
     else
       spdlog::warn("mixer HTTP endpoint on {} without a token: anyone who can reach it can read every mix and leg "
                    "(conference ids, participants' RTP addresses, packet counts) and the metrics; "
-                   "set --http-token TOKEN to require \"Authorization: Bearer TOKEN\"",
+                   "set --http-token-file FILE to require \"Authorization: Bearer <its first line>\"",
                    base::HostPort{config_.http_host, http_->port()}.str());
     http_->route("GET", "/mixes", [this](const http::Request&) {
       return http::call_on(loop_, [this] { return http::Response::json(200, mixes_json()); });
@@ -54,9 +54,7 @@ MixerServer::MixerServer(sip::EventLoop& loop, MixerConfig config)
                                            {"busy_us", m.busy_us}, {"max_work_us", m.max_work_us},
                                            {"max_wake_late_us", m.max_wake_late_us}}));
     });
-    http_->route("GET", "/metrics", [this](const http::Request&) {
-      return http::Response{200, "text/plain; version=0.0.4", metrics_text(), {}};
-    });
+    http::serve_metrics(*http_, loop_, [this](http::MetricsPage& page) { add_metrics(page); });
     http_->start();
   }
 }
@@ -284,24 +282,19 @@ std::string MixerServer::mixes_json() {
   return boost::json::serialize(boost::json::object{{"mixes", std::move(mixes)}});
 }
 
-std::string MixerServer::metrics_text() {
+void MixerServer::add_metrics(http::MetricsPage& page) const {
   auto m = engine_.metrics();
-  std::string s;
-  auto add = [&](const char* name, const char* help, uint64_t v, const char* type = "counter") {
-    s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-         std::to_string(v) + "\n";
-  };
-  add("confab_mixer_ticks_total", "20 ms mixing ticks run", m.ticks);
-  add("confab_mixer_late_ticks_total", "ticks whose work ended after the next tick was due", m.late_ticks);
-  add("confab_mixer_encodes_total", "encoder runs", m.encodes);
-  add("confab_mixer_shared_encodes_total", "sends that reused another leg's encode", m.shared_encodes);
-  add("confab_mixer_legs", "legs in all mixes", m.legs, "gauge");
-  add("confab_mixer_mixes", "active mixes", m.mixes, "gauge");
-  add("confab_mixer_busy_microseconds_total", "time the mixing threads spent working", m.busy_us);
-  add("confab_mixer_max_tick_work_microseconds", "the longest tick's work", m.max_work_us, "gauge");
-  add("confab_mixer_max_wake_late_microseconds", "the latest a mixing thread woke after its tick was due",
-      m.max_wake_late_us, "gauge");
-  return s;
+  http::add_sip_message_counts(page, ua_->message_counts());
+  page.counter("confab_mixer_ticks_total", "20 ms mixing ticks run", m.ticks);
+  page.counter("confab_mixer_late_ticks_total", "ticks whose work ended after the next tick was due", m.late_ticks);
+  page.counter("confab_mixer_encodes_total", "encoder runs", m.encodes);
+  page.counter("confab_mixer_shared_encodes_total", "sends that reused another leg's encode", m.shared_encodes);
+  page.gauge("confab_mixer_legs", "legs in all mixes", m.legs);
+  page.gauge("confab_mixer_mixes", "active mixes", m.mixes);
+  page.counter("confab_mixer_busy_seconds_total", "time the mixing threads spent working", m.busy_us / 1e6);
+  page.gauge("confab_mixer_max_tick_work_seconds", "the longest tick's work", m.max_work_us / 1e6);
+  page.gauge("confab_mixer_max_wake_late_seconds", "the latest a mixing thread woke after its tick was due",
+             m.max_wake_late_us / 1e6);
 }
 
 }  // namespace confab::mixer

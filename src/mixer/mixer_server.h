@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/http_server.h"
+#include "http/metrics_page.h"
 #include "media/sdp_terms.h"
 #include "media/udp_socket.h"
 #include "mixer/mix_engine.h"
@@ -48,7 +49,7 @@ class MixerServer final : public sip::UserAgent::Handler, public sip::CallHandle
 
   MixEngine& engine() { return engine_; }
   std::string mixes_json();
-  std::string metrics_text();
+  void add_metrics(http::MetricsPage& page) const;
   // Ends every call (BYE) before the process exits.
   void shutdown();
 

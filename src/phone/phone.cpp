@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "media/sdp_terms.h"
-#include "phone/registration_status.h"
+#include "sip/registration_status.h"
 #include "phone/uri_headers.h"
 
 namespace confab::phone {
@@ -280,7 +280,7 @@ void Phone::on_terminated(sip::Call& call, int status, std::string_view reason) 
 }
 
 void Phone::on_registration(int status, std::string_view reason) {
-  auto said = describe_registration(status, reason, !config_.user.empty());
+  auto said = sip::describe_registration(status, reason, !config_.user.empty());
   if (said.status != status) spdlog::debug("registration: the SIP stack said {} {}", status, reason);
   event("registration", {{"status", std::to_string(said.status)}, {"reason", said.reason}});
   if (said.ok()) {

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "base/host_port.h"
 #include "base/toml_file.h"
 #include "proxy/digest_auth.h"
 
@@ -25,6 +26,8 @@ const std::vector<base::ConfigSetting>& proxy_settings() {
       {"proxy.auth.algorithms", "--auth-algorithms"},
       {"proxy.auth.realm", "--realm"},
       {"proxy.auth.nonce_ttl", "--nonce-ttl"},
+      {"proxy.sip_trace", "--sip-trace"},
+      {"proxy.metrics", "--metrics"},
   };
   return settings;
 }
@@ -48,6 +51,11 @@ void load_proxy_config(const std::string& path, ProxyConfig& c) {
     }
   }
   if (auto v = p.string("db")) c.db_path = *v;
+  if (auto v = p.string("sip_trace")) c.sip_trace = *v;
+  if (auto v = p.string("metrics")) {
+    if (!base::split_host_port(*v)) p.fail("metrics", "must be HOST:PORT (e.g. 127.0.0.1:9060), not '" + *v + "'");
+    c.metrics = *v;
+  }
   if (auto domains = p.strings("domains")) c.domains.insert(c.domains.end(), domains->begin(), domains->end());
   auto routes = p.table("routes");
   for (auto& [domain, node] : routes.items()) {

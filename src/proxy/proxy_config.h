@@ -34,6 +34,8 @@ struct ProxyConfig {
   // keeps finished transactions' memory ~6x lower at thousands of calls/s; an
   // INVITE that has been answered provisionally is limited by Timer C (185 s) instead.
   unsigned transaction_timeout_ms = 5000;
+  std::string metrics;  // HOST:PORT of GET /metrics (Prometheus); empty: off
+  std::string sip_trace;  // pcap file of every SIP message (sip::SipTrace); empty: off
   std::string resolv_conf;  // empty: /etc/resolv.conf (the fuzz harness's own; not a setting)
 };
 

@@ -2,11 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <ctime>
 
+#include "base/host_port.h"
 #include "base/random.h"
+#include "http/http_server.h"
+#include "http/metrics_page.h"
 
 namespace confab::proxy {
 
@@ -75,6 +79,34 @@ ProxyServer::ProxyServer(sip::EventLoop& loop, ProxyConfig config)
   purge_timer_.every(std::chrono::seconds(30), [this] {
     if (size_t n = store_.purge_expired(unix_now())) spdlog::info("registrar: {} expired bindings removed", n);
   });
+  if (!config_.metrics.empty()) {
+    auto where = base::parse_host_port(config_.metrics, "metrics");
+    metrics_ = std::make_unique<http::Server>(where.host, where.port);
+    http::serve_metrics(*metrics_, loop_, [this](http::MetricsPage& page) { add_metrics(page); });
+    metrics_->start();
+    spdlog::info("metrics on http://{}/metrics", base::HostPort{where.host, metrics_->port()}.str());
+  }
+}
+
+void ProxyServer::add_metrics(http::MetricsPage& page) const {
+  http::add_sip_message_counts(page, layer_->message_counts());
+  auto stats = layer_->stats();
+  page.counter("confab_proxy_bad_messages_total", "SIP messages that could not be parsed", stats.bad_messages);
+  page.counter("confab_proxy_branches_forwarded_total", "requests sent downstream (one per fork branch)",
+               counters_.forwarded);
+  page.counter("confab_proxy_registrations_total", "REGISTERs answered 2xx", counters_.registrations);
+  page.counter("confab_proxy_rejected_total", "requests the proxy answered with an error itself", counters_.rejected);
+  page.counter("confab_proxy_loops_total", "requests refused as loops (482)", counters_.loops);
+  for (size_t i = 0; i < kAuthFailureKinds; ++i) {
+    auto cause = static_cast<AuthFailure>(i);
+    std::string label(auth_failure_name(cause));  // "wrong password" -> "wrong_password"
+    std::replace(label.begin(), label.end(), ' ', '_');
+    page.counter("confab_proxy_auth_failures_total", "credentials refused, by cause", auth_failures_.count(cause),
+                 {{"cause", label}});
+  }
+  page.gauge("confab_proxy_transactions", "proxy transactions in progress", static_cast<double>(transactions_.size()));
+  page.gauge("confab_proxy_registered_contacts", "contacts registered and not expired",
+             static_cast<double>(store_.all(unix_now()).size()));
 }
 
 void ProxyServer::setup_auth() {
@@ -110,11 +142,12 @@ void ProxyServer::note_auth_failure(AuthFailure failure, const sip::Message& req
   if (!is_routine(failure)) ++counters_.rejected;
   std::string cause = detail.empty() ? describe_auth_failure(failure, result, config_.realm, config_.db_path) : detail;
   auto level = is_routine(failure) ? spdlog::level::info : spdlog::level::warn;
-  spdlog::log(level, "{} from {}: authentication failed for user '{}': {}", what,
-              request.source() ? request.source()->str() : "?", result.username, cause);
+  spdlog::log(level, "{} from {}: authentication failed for user '{}': {} (call-id {})", what,
+              request.source() ? request.source()->str() : "?", result.username, cause, request.call_id());
 }
 
 ProxyServer::~ProxyServer() {
+  if (metrics_) metrics_->stop();  // no scrape reaches what is destroyed below
   transactions_.clear();
   layer_.reset();
 }
@@ -125,8 +158,8 @@ void ProxyServer::reject(const sip::Message& request, int status, std::string_vi
                          const std::vector<sip::HeaderField>& headers) {
   ++counters_.rejected;
   if (spdlog::should_log(spdlog::level::debug))
-    spdlog::debug("{} {} from {}: {} {}", request.method_name(), request.request_uri(),
-                  request.source() ? request.source()->str() : "?", status, reason);
+    spdlog::debug("{} {} from {}: {} {} (call-id {})", request.method_name(), request.request_uri(),
+                  request.source() ? request.source()->str() : "?", status, reason, request.call_id());
   layer_->reply_stateless(request, status, reason, headers);
 }
 

@@ -16,6 +16,11 @@
 #include "sip/transaction_layer.h"
 #include "sip/uri.h"
 
+namespace confab::http {
+class MetricsPage;
+class Server;
+}  // namespace confab::http
+
 namespace confab::proxy {
 
 class ProxyServer final : public sip::TransactionLayer::Handler, private ProxyTransaction::Owner {
@@ -45,6 +50,8 @@ class ProxyServer final : public sip::TransactionLayer::Handler, private ProxyTr
     bool strict_previous = false; // the Request-URI was our Record-Route (strict router upstream)
   };
 
+  // GET /metrics (config_.metrics): what the proxy counts, on the SIP thread.
+  void add_metrics(http::MetricsPage& page) const;
   void transaction_done(ProxyTransaction& t) override;
   void reject(const sip::Message& request, int status, std::string_view reason,
               const std::vector<sip::HeaderField>& headers = {});
@@ -80,6 +87,7 @@ class ProxyServer final : public sip::TransactionLayer::Handler, private ProxyTr
   AuthFailureCounts auth_failures_;
   uint64_t branch_salt_ = 0;
   uint64_t branch_counter_ = 0;
+  std::unique_ptr<http::Server> metrics_;
 };
 
 }  // namespace confab::proxy

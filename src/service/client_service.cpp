@@ -17,11 +17,34 @@
 #include "service/paths.h"
 #include "service/tunnel/plugin_loader.h"
 #include "service/tunnel/tunnel.h"
+#include "sip/registration_status.h"
 #include "sip/uri.h"
 
 namespace confab::service {
 
 namespace {
+
+// The service's registration at its proxy, in the log: each change of outcome once
+// (a refresh that succeeds again says nothing), in plain words (sip::describe_registration).
+class RegistrationLog final : public sip::RegistrationHandler {
+ public:
+  explicit RegistrationLog(const ServiceConfig& config) : config_(config) {}
+  void on_registration(int status, std::string_view reason) override {
+    auto said = sip::describe_registration(status, reason, !config_.password.empty(),
+                                           "set password_file in service.toml (or --password-file)");
+    if (said.status == last_) return;
+    last_ = said.status;
+    if (said.ok())
+      spdlog::info("service: registered {} at {}", config_.identity, config_.proxy);
+    else
+      spdlog::warn("service: registration of {} at {} failed: {} {}; calls to the user will not reach this service",
+                   config_.identity, config_.proxy, said.status, said.reason);
+  }
+
+ private:
+  const ServiceConfig& config_;
+  int last_ = 0;
+};
 
 // True if something accepts connections on the Unix socket `path` (a service already runs).
 bool socket_answers(const std::string& path) {
@@ -131,7 +154,10 @@ ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config)
   o.transaction_timeout_ms = config_.transaction_timeout_ms;
   if (!config_.password.empty()) o.credentials.push_back({sip::Uri::parse(config_.identity)->user(), config_.password, ""});
   ua_ = std::make_unique<sip::UserAgent>(loop_, o, *this);
-  if (config_.register_at_proxy) registration_ = ua_->register_at(config_.identity, config_.proxy, 600);
+  if (config_.register_at_proxy) {
+    registration_log_ = std::make_unique<RegistrationLog>(config_);
+    registration_ = ua_->register_at(config_.identity, config_.proxy, 600, registration_log_.get());
+  }
 
   calls_ = std::make_unique<CallRegistry>(loop_, *ua_, [this](const std::string& kind, const api::ApiMessage& event) {
     if (leave_grace_ && kind == "calls" && event.attr("state") == "ended") leave_grace_->call_ended(event.attr("id"));
@@ -175,6 +201,7 @@ void ClientService::open_api() {
                             events_.publish("choices", api::ApiMessage("ApprovalRequest").set("origin", origin));
                           });
                         });
+  web_->serve_metrics([this](http::MetricsPage& page) { add_metrics(page); });
   // The chooser's address with its key, for `confab chooser` (user-only, like the token).
   std::string path = runtime_dir() + "/chooser-url";
   write_private_file(path, web_->chooser_url() + "\n");
@@ -217,15 +244,25 @@ void ClientService::shutdown() {
   spdlog::info("service {} stopped ({} call{} ended)", config_.identity, calls, calls == 1 ? "" : "s");
 }
 
+namespace {
+std::string transport_of(const ApiConnection& connection) {
+  return connection.peer().substr(0, connection.peer().find(':'));
+}
+}  // namespace
+
 void ClientService::on_message(const std::shared_ptr<ApiConnection>& from, api::ApiMessage message) {
+  api_clients_.try_emplace(from->id(), transport_of(*from));
+  ++api_messages_[commands_.has(message.name) ? message.name : "unknown"];
   commands_.dispatch(from, message);
 }
 
 void ClientService::on_opened(const std::shared_ptr<ApiConnection>& connection) {
+  api_clients_.try_emplace(connection->id(), transport_of(*connection));
   if (auto origin = web_origin(*connection); !origin.empty() && leave_grace_) leave_grace_->page_opened(origin);
 }
 
 void ClientService::on_closed(const std::shared_ptr<ApiConnection>& connection) {
+  api_clients_.erase(connection->id());
   events_.forget(*connection);
   if (auto origin = web_origin(*connection); !origin.empty() && leave_grace_) leave_grace_->page_closed(origin);
 }
@@ -235,6 +272,25 @@ void ClientService::taken_by(const Reply& reply, const std::string& call_id) {
 }
 
 void ClientService::on_request(sip::IncomingRequest request) { tunnel_->on_request(std::move(request)); }
+
+void ClientService::add_metrics(http::MetricsPage& page) const {
+  http::add_sip_message_counts(page, ua_->message_counts());
+  std::map<std::string, size_t> clients{{"unix", 0}, {"tcp", 0}, {"web", 0}};
+  for (auto& [id, transport] : api_clients_) ++clients[transport];
+  for (auto& [transport, n] : clients)
+    page.gauge("confab_service_api_clients", "applications connected to the API now, by transport",
+               static_cast<double>(n), {{"transport", transport}});
+  for (auto& [name, n] : api_messages_)
+    page.counter("confab_service_api_messages_total", "API messages received, by command", n, {{"command", name}});
+  page.counter("confab_service_calls_total", "calls since start, by direction", calls_->placed(),
+               {{"direction", "outgoing"}});
+  page.counter("confab_service_calls_total", "calls since start, by direction", calls_->received(),
+               {{"direction", "incoming"}});
+  for (auto& [state, n] : calls_->count_by_state())
+    page.gauge("confab_service_calls", "calls now, by state", static_cast<double>(n), {{"state", state}});
+  page.gauge("confab_service_registered", "1 while the service's own registration holds, else 0",
+             registration_ && registration_->registered() ? 1 : 0);
+}
 
 std::string ClientService::chooser_url() const { return web_ ? web_->chooser_url() : std::string(); }
 

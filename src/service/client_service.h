@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "api/api_message.h"
+#include "http/metrics_page.h"
 #include "service/api/api_server.h"
 #include "service/api/command_table.h"
 #include "service/api/event_hub.h"
@@ -95,6 +96,8 @@ class ClientService final : public sip::UserAgent::Handler, public ApiHandler, p
   void on_message(const std::shared_ptr<ApiConnection>& from, api::ApiMessage message) override;
   void on_opened(const std::shared_ptr<ApiConnection>& connection) override;
   void on_closed(const std::shared_ptr<ApiConnection>& connection) override;
+  // GET /metrics on the web port (docs/deployment.md, "Metrics").
+  void add_metrics(http::MetricsPage& page) const;
 
  private:
   void open_api();
@@ -123,6 +126,7 @@ class ClientService final : public sip::UserAgent::Handler, public ApiHandler, p
   std::unique_ptr<DeviceRuntime> device_runtime_;  // devices' I/O thread and directories
   std::unique_ptr<sip::UserAgent> ua_;
   std::unique_ptr<sip::Registration> registration_;
+  std::unique_ptr<sip::RegistrationHandler> registration_log_;  // says how each REGISTER went
   std::unique_ptr<CallRegistry> calls_;
   std::unique_ptr<DeviceChooser> chooser_;
   std::string token_;
@@ -136,6 +140,10 @@ class ClientService final : public sip::UserAgent::Handler, public ApiHandler, p
   // Joins whose device is still getting ready (a softphone starting): Hangup cancels them.
   std::map<uint64_t, std::function<void()>> placing_;  // the cancel of each, by a number of its own
   uint64_t next_placing_ = 1;
+  // Applications connected now (web pages once admitted, local programs from their
+  // first message): connection id -> transport ("unix", "tcp", "web").
+  std::map<uint64_t, std::string> api_clients_;
+  std::map<std::string, uint64_t> api_messages_;  // by command name ("unknown" for the rest)
 };
 
 // Registers Join, ExternalJoin, Choose, Approve, State, SameDeviceJoin, Invite,

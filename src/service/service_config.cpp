@@ -56,6 +56,7 @@ const std::vector<base::ConfigSetting>& service_settings() {
       {"service.keepalive_s", "--keepalive"},
       {"service.leave_grace_s", "--leave-grace"},
       {"service.plugin_dir", "--plugin-dir"},
+      {"service.sip_trace", "--sip-trace"},
       // A device's keys depend on its kind; the device checks them (unknown ones
       // too) when it is made, at start and by --check-config.
       {"devices.*", "--device"},
@@ -81,7 +82,8 @@ void load_service_config(const std::string& path, ServiceConfig& c) {
                           {"conference_server", &c.conference_server}, {"default_device", &c.default_device},
                           {"incoming_device", &c.incoming_device}, {"tel_gateway", &c.tel_gateway},
                           {"api_socket", &c.api_socket}, {"api_tcp", &c.api_tcp}, {"token_file", &c.token_file},
-                          {"web_api", &c.web_api}, {"origins_file", &c.origins_file}, {"plugin_dir", &c.plugin_dir}})
+                          {"web_api", &c.web_api}, {"origins_file", &c.origins_file}, {"plugin_dir", &c.plugin_dir},
+                          {"sip_trace", &c.sip_trace}})
     if (auto v = t.string(key)) *out = *v;
   if (auto file = t.string("password_file"); file && !file->empty()) {
     if (t.string("password").value_or("") != "") t.fail("password_file", "give password or password_file, not both");

@@ -38,6 +38,7 @@ struct ServiceConfig {
   unsigned keepalive_s = 30;  // in-dialog OPTIONS to both legs of a loop-mode call; 0: off
   unsigned leave_grace_s = 10;  // a web page's call ends this long after its origin's last page closed; 0: never
   std::string plugin_dir;  // shared objects loaded at start (service/plugin.h); "" for none
+  std::string sip_trace;   // pcap file of every SIP message (sip::SipTrace); "" for none
 };
 
 // Every setting of service.toml and the option that sets it too: the keys the

@@ -1,5 +1,7 @@
 #include "sip/sofia_runtime.h"
 
+#include "sip/sip_trace.h"
+
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_log.h>
 #include <spdlog/spdlog.h>
@@ -13,10 +15,15 @@ namespace confab::sip {
 namespace {
 
 void sofia_logger(void*, char const* fmt, va_list ap) {
-  char buf[2048];
-  int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_list again;
+  va_copy(again, ap);
+  int n = std::vsnprintf(nullptr, 0, fmt, again);
+  va_end(again);
   if (n <= 0) return;
-  std::string line(buf, static_cast<size_t>(std::min<int>(n, sizeof buf - 1)));
+  std::string line(static_cast<size_t>(n) + 1, '\0');
+  std::vsnprintf(line.data(), line.size(), fmt, ap);
+  line.resize(static_cast<size_t>(n));
+  if (take_sofia_message_log(line)) return;  // a traced stack's message (sip_trace.h)
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
   if (!line.empty()) spdlog::debug("sofia: {}", line);
 }

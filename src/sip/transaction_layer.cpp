@@ -19,6 +19,7 @@
 
 #include "base/bind_error.h"
 #include "base/host_port.h"
+#include "sip/sip_trace.h"
 #include "sip/sofia_runtime.h"
 #include "sip/uri.h"
 
@@ -47,9 +48,10 @@ struct NtaCallbacks {
     auto* self = reinterpret_cast<TransactionLayer*>(magic);
     Message m = Message::adopt(msg);
     try {
-      if (sip && sip->sip_request)
+      if (sip && sip->sip_request) {
+        self->counts_.request_received(m.method_name());
         self->handler_.on_request(std::move(m));
-      else if (sip && sip->sip_status)
+      } else if (sip && sip->sip_status)
         self->handler_.on_stray_response(std::move(m));
     } catch (const std::exception& e) {
       spdlog::error("SIP message handler failed: {}", e.what());
@@ -74,6 +76,7 @@ struct NtaCallbacks {
     auto* self = reinterpret_cast<ClientTransaction*>(magic);
     Message response = Message::adopt(nta_outgoing_getresponse(orq));
     bool local = nta_sip_is_internal(sip) != 0;
+    if (!local && sip && sip->sip_status) self->counts_.response_received(response.cseq_method(), response.status());
     try {
       self->handler_->on_response(*self, response, local);
     } catch (const std::exception& e) {
@@ -120,6 +123,7 @@ TransactionLayer::TransactionLayer(EventLoop& loop, const TransactionLayerOption
   ensure_sofia_runtime();
   if (options.listen.empty()) throw std::runtime_error("no listen address given");
   auto first = options.listen.front().sofia_url();
+  trace_ = SipTrace::tap(options.listen);
   agent_ = nta_agent_create(loop.native(), URL_STRING_MAKE(first.c_str()), &NtaCallbacks::on_message,
                             reinterpret_cast<nta_agent_magic_t*>(this),
                             NTATAG_UA(0),                 // forward, do not act as a user agent
@@ -134,7 +138,9 @@ TransactionLayer::TransactionLayer(EventLoop& loop, const TransactionLayerOption
                             // every STUN request (send_stun_error) and logs each to stderr.
                             TPTAG_STUN_SERVER(0),
                             TAG_IF(!options.resolv_conf.empty(), SRESTAG_RESOLV_CONF(options.resolv_conf.c_str())),
-                            TAG_END());
+                            TAG_IF(trace_, TPTAG_DUMP(trace_ ? trace_->dump_path() : nullptr)),
+                            TAG_IF(trace_, TPTAG_LOG(1)), TAG_END());
+  if (trace_) trace_->started();
   if (!agent_) throw std::runtime_error(cannot_listen_message({options.listen.front()}));
   for (size_t i = 1; i < options.listen.size(); ++i) {
     auto url = options.listen[i].sofia_url();
@@ -174,7 +180,7 @@ std::unique_ptr<ServerTransaction> TransactionLayer::accept(const Message& reque
   if (!request.native()) return nullptr;
   nta_incoming_t* irq = nta_incoming_create(agent_, nullptr, msg_ref_create(request.native()), nullptr, TAG_END());
   if (!irq) return nullptr;
-  std::unique_ptr<ServerTransaction> st(new ServerTransaction(irq, request));
+  std::unique_ptr<ServerTransaction> st(new ServerTransaction(irq, request, counts_));
   nta_incoming_bind(irq, &NtaCallbacks::on_ack_cancel, reinterpret_cast<nta_incoming_magic_t*>(st.get()));
   return st;
 }
@@ -183,13 +189,14 @@ void TransactionLayer::reply_stateless(const Message& request, int status, std::
                                        const std::vector<HeaderField>& headers) {
   if (!request.native()) return;
   std::string phrase(reason), extra = header_block(headers);
+  counts_.response_sent(request.method_name(), status);
   nta_msg_treply(agent_, msg_ref_create(request.native()), status, phrase.c_str(),
                  SIPTAG_HEADER_STR(or_null(extra)), TAG_END());
 }
 
 std::unique_ptr<ClientTransaction> TransactionLayer::send(Message request, ClientTransactionHandler& handler,
                                                           const SendOptions& options) {
-  std::unique_ptr<ClientTransaction> ct(new ClientTransaction(handler));
+  std::unique_ptr<ClientTransaction> ct(new ClientTransaction(handler, counts_));
   msg_t* msg = request.release();
   if (!msg) return nullptr;
   nta_outgoing_t* orq = nta_outgoing_mcreate(
@@ -226,6 +233,7 @@ bool TransactionLayer::forward_response_stateless(Message response) {
   uint16_t port = 5060;
   if (!vias[0].port.empty()) std::from_chars(vias[0].port.data(), vias[0].port.data() + vias[0].port.size(), port);
   if (!is_local(vias[0].host, port)) return false;
+  counts_.response_sent(response.cseq_method(), response.status());
   return nta_msg_tsend(agent_, response.release(), nullptr, TAG_END()) == 0;
 }
 
@@ -237,7 +245,25 @@ TransactionLayer::Stats TransactionLayer::stats() const {
   return {recv_request, recv_response, bad, server_tr, client_tr};
 }
 
-ServerTransaction::ServerTransaction(nta_incoming_s* irq, Message request) : irq_(irq), request_(std::move(request)) {}
+void SipMessageCounts::request_received(std::string_view method) {
+  auto it = requests_received.find(method);
+  if (it == requests_received.end()) it = requests_received.emplace(std::string(method), 0).first;
+  ++it->second;
+}
+
+namespace {
+void add_one(SipMessageCounts::ByMethodStatus& counts, std::string_view method, int status) {
+  ++counts[{std::string(method), status}];
+}
+}  // namespace
+
+void SipMessageCounts::response_received(std::string_view method, int status) {
+  add_one(responses_received, method, status);
+}
+void SipMessageCounts::response_sent(std::string_view method, int status) { add_one(responses_sent, method, status); }
+
+ServerTransaction::ServerTransaction(nta_incoming_s* irq, Message request, SipMessageCounts& counts)
+    : irq_(irq), request_(std::move(request)), counts_(counts) {}
 
 ServerTransaction::~ServerTransaction() {
   if (irq_) nta_incoming_destroy(irq_);
@@ -246,12 +272,14 @@ ServerTransaction::~ServerTransaction() {
 bool ServerTransaction::reply(int status, std::string_view reason, const std::vector<HeaderField>& headers,
                               std::string_view content_type, std::string_view body) {
   std::string phrase(reason), extra = header_block(headers), ct(content_type), payload(body);
+  counts_.response_sent(request_.method_name(), status);
   return nta_incoming_treply(irq_, status, phrase.c_str(), SIPTAG_HEADER_STR(or_null(extra)),
                              TAG_IF(!ct.empty(), SIPTAG_CONTENT_TYPE_STR(ct.c_str())),
                              TAG_IF(!payload.empty(), SIPTAG_PAYLOAD_STR(payload.c_str())), TAG_END()) == 0;
 }
 
 bool ServerTransaction::forward_response(Message response) {
+  counts_.response_sent(response.cseq_method(), response.status());
   msg_t* msg = response.release();
   if (!msg) return false;
   sip_via_remove(msg, sip_object(msg));

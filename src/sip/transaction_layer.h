@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +23,7 @@ namespace confab::sip {
 
 class ServerTransaction;
 class ClientTransaction;
+class SipTraceTap;
 
 struct ListenSpec {
   std::string transport;  // "udp" or "tcp"
@@ -50,6 +53,18 @@ struct TransactionLayerOptions {
   unsigned transaction_timeout_ms = 32000;
   // resolv.conf for RFC 3263 lookups; empty: /etc/resolv.conf.
   std::string resolv_conf;
+};
+
+// The SIP messages a part received and sent, for its metrics (SIP thread).
+// Retransmissions the stack absorbs are not counted.
+struct SipMessageCounts {
+  using ByMethodStatus = std::map<std::pair<std::string, int>, uint64_t, std::less<>>;
+  std::map<std::string, uint64_t, std::less<>> requests_received;  // by method
+  ByMethodStatus responses_received;  // to our requests, by their method and status
+  ByMethodStatus responses_sent;      // by the request's method and status
+  void request_received(std::string_view method);
+  void response_received(std::string_view method, int status);
+  void response_sent(std::string_view method, int status);
 };
 
 class TransactionLayer {
@@ -103,6 +118,7 @@ class TransactionLayer {
              client_transactions = 0;
   };
   Stats stats() const;
+  const SipMessageCounts& message_counts() const { return counts_; }
 
   nta_agent_s* native() const { return agent_; }
 
@@ -111,7 +127,9 @@ class TransactionLayer {
   EventLoop& loop_;
   Handler& handler_;
   nta_agent_s* agent_ = nullptr;
+  std::unique_ptr<SipTraceTap> trace_;  // this stack's messages while a sip::SipTrace is on
   std::vector<LocalAddress> local_;
+  SipMessageCounts counts_;
 };
 
 class ServerTransaction {
@@ -139,9 +157,10 @@ class ServerTransaction {
  private:
   friend class TransactionLayer;
   friend struct NtaCallbacks;
-  ServerTransaction(nta_incoming_s* irq, Message request);
+  ServerTransaction(nta_incoming_s* irq, Message request, SipMessageCounts& counts);
   nta_incoming_s* irq_;
   Message request_;
+  SipMessageCounts& counts_;
   Handler* handler_ = nullptr;
 };
 
@@ -168,9 +187,10 @@ class ClientTransaction {
  private:
   friend class TransactionLayer;
   friend struct NtaCallbacks;
-  explicit ClientTransaction(Handler& handler) : handler_(&handler) {}
+  ClientTransaction(Handler& handler, SipMessageCounts& counts) : handler_(&handler), counts_(counts) {}
   nta_outgoing_s* orq_ = nullptr;
   Handler* handler_;
+  SipMessageCounts& counts_;
   std::string branch_;
 };
 

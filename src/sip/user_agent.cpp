@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "sip/nua_internal.h"
+#include "sip/sip_trace.h"
 #include "sip/sofia_runtime.h"
 #include "sip/uri.h"
 
@@ -52,10 +53,28 @@ struct NuaEvents {
   static void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_magic_t* magic,
                        nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip, tagi_t tags[]) {
     NuaEvent e{*reinterpret_cast<UserAgent*>(magic), event, status, phrase, nua, nh, sip, tags};
+    count(e);
     try {
       dispatch(e);
     } catch (const std::exception& ex) {
       spdlog::error("SIP event {} handler failed: {}", nua_event_name(event), ex.what());
+    }
+  }
+
+  // Requests as they arrive (nua_i_ events of a request), responses to ours (nua_r_ events with one).
+  static void count(const NuaEvent& e) {
+    if (!e.sip) return;
+    auto& counts = e.ua.counts_;
+    switch (e.event) {
+      case nua_i_invite: case nua_i_cancel: case nua_i_ack: case nua_i_bye: case nua_i_info:
+      case nua_i_update: case nua_i_prack: case nua_i_refer: case nua_i_notify: case nua_i_subscribe:
+      case nua_i_message: case nua_i_options: case nua_i_publish: case nua_i_method: case nua_i_register:
+        if (e.sip->sip_request && e.sip->sip_request->rq_method_name)
+          counts.request_received(e.sip->sip_request->rq_method_name);
+        return;
+      default:
+        if (nua_event_name(e.event)[4] == 'r' && e.sip->sip_status && e.sip->sip_cseq && e.sip->sip_cseq->cs_method_name)
+          counts.response_received(e.sip->sip_cseq->cs_method_name, e.sip->sip_status->st_status);
     }
   }
 
@@ -330,6 +349,7 @@ UserAgent::UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler
   // (Sofia 1.12.11, msg_params_join), so it is not named here.
   std::string appl = "INVITE, INFO, REFER, UPDATE, MESSAGE";
   if (!events.empty()) allow += ", SUBSCRIBE";
+  trace_ = SipTrace::tap(options_.listen);
   nua_ = nua_create(loop.native(), reinterpret_cast<nua_callback_f>(&NuaEvents::callback),
                     reinterpret_cast<nua_magic_t*>(this), NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
                     NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
@@ -340,7 +360,10 @@ UserAgent::UserAgent(EventLoop& loop, UserAgentOptions options, Handler& handler
                     NUTAG_OUTBOUND("no-natify no-options-keepalive no-validate"), NUTAG_KEEPALIVE(0),
                     TAG_IF(!options_.proxy.empty(), NUTAG_PROXY(options_.proxy.c_str())),
                     NTATAG_SIP_T1X64(options_.transaction_timeout_ms), TPTAG_STUN_SERVER(0),
-                    TPTAG_UDP_RMEM(options_.udp_buffer_bytes), TPTAG_UDP_WMEM(options_.udp_buffer_bytes), TAG_END());
+                    TPTAG_UDP_RMEM(options_.udp_buffer_bytes), TPTAG_UDP_WMEM(options_.udp_buffer_bytes),
+                    TAG_IF(trace_, TPTAG_DUMP(trace_ ? trace_->dump_path() : nullptr)), TAG_IF(trace_, TPTAG_LOG(1)),
+                    TAG_END());
+  if (trace_) trace_->started();
   if (!nua_) {
     std::vector<ListenSpec> tried;  // what the URL above binds
     for (auto& l : options_.listen)

@@ -27,6 +27,7 @@ struct nua_handle_s;
 namespace confab::sip {
 
 class Call;
+class SipTraceTap;
 class UserAgent;
 struct NuaEvents;
 
@@ -273,6 +274,7 @@ class UserAgent {
   uint16_t port() const { return port_; }
   size_t active_calls() const { return calls_.size(); }
   size_t active_notifiers() const { return notifiers_.size(); }
+  const SipMessageCounts& message_counts() const { return counts_; }
   nua_s* native() const { return nua_; }
 
  private:
@@ -288,6 +290,7 @@ class UserAgent {
   UserAgentOptions options_;
   Handler& handler_;
   nua_s* nua_ = nullptr;
+  std::unique_ptr<SipTraceTap> trace_;  // this stack's messages while a sip::SipTrace is on
   std::string contact_, host_;
   uint16_t port_ = 0;
   std::unordered_map<nua_handle_s*, std::shared_ptr<Call>> calls_;
@@ -298,6 +301,7 @@ class UserAgent {
   std::unordered_map<nua_handle_s*, Subscriber*> subscribers_;  // nullptr: owner gone, un-SUBSCRIBE under way
   uint64_t next_notifier_id_ = 1;
   bool shut_down_ = false;
+  SipMessageCounts counts_;
   uint64_t next_call_id_ = 1;
 };
 

@@ -333,8 +333,14 @@ class Conference(Proc):
                  extra=(), name="conference", binary=None):
         self.port, self.admin_port, self.token = port, admin_port, token
         assert not port_is_bound(port), f"port {port} is already in use"
+        token_args = []
+        if token:  # as an operator should: from a private file, not the command line
+            token_file = Path(tmp_path) / f"{name}-admin-token"
+            token_file.write_text(token + "\n")
+            token_file.chmod(0o600)
+            token_args = ["--admin-token-file", token_file]
         super().__init__([binary or CONFAB, "conference", "--listen", f"udp:127.0.0.1:{port}", "--mixer", mixer,
-                          "--admin", f"127.0.0.1:{admin_port}", "--admin-token", token, *extra],
+                          "--admin", f"127.0.0.1:{admin_port}", *token_args, *extra],
                          Path(tmp_path) / f"{name}.log")
         wait_for(lambda: port_is_bound(port) or not self.alive(), what=f"conference server on port {port}")
         wait_for(lambda: port_is_bound(admin_port, "tcp") or not self.alive(), what="admin API")

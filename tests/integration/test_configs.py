@@ -134,7 +134,13 @@ def extra_options(tmp_path, part):
                 "--conference-host", "conf.example.org"]
     if part == "service":
         return ["--api-socket", tmp_path / "service.sock", "--token-file", tmp_path / "token"]
+    if part == "conference":  # the example's admin_token_file names /etc/confab/admin-token
+        return ["--admin-token-file", write(tmp_path, "admin-token", "s3cret\n")]
     return []
+
+
+# Settings of which a file gives one or the other (both is an error): one shown is enough.
+ALTERNATIVES = {"conference.admin_token": "conference.admin_token_file"}
 
 
 # --- the examples -----------------------------------------------------------
@@ -145,6 +151,7 @@ def test_each_example_config_checks_out_and_names_every_setting(tmp_path, part):
     r = confab(part, "--check-config", example, *extra_options(tmp_path, part))
     assert r.returncode == 0 and r.stdout == f"{example}: OK\n", r.stdout + r.stderr
     present = set(flat_keys(tomllib.loads(example.read_text())))
+    present |= {key for key, other in ALTERNATIVES.items() if other in present}
     missing = [key for key in help_options(part).values() if key and key.removesuffix(".*") not in present]
     assert not missing, f"{example} does not show {missing}"
 

@@ -113,7 +113,7 @@ def test_each_refused_login_says_why_and_is_counted(tmp_path):
         assert status == NOT_REGISTERED
         hint = wait_log(proxy, r"REGISTER for sip:alice@example\.com from \S+: authentication failed for user 'alice': "
                                r"realm mismatch: the user exists under realm '127\.0\.0\.1' but the proxy challenges "
-                               r"with realm 'example\.com'; add the user for this realm with: (confab proxy .*)",
+                               r"with realm 'example\.com'; add the user for this realm with: (confab proxy .*?) \(call-id \S+\)$",
                         "the realm mismatch in the proxy's log")
         assert hint == f"confab proxy --db {db} adduser --realm example.com alice"
 
@@ -258,3 +258,93 @@ def test_service_password_from_a_file_or_with_a_warning(tmp_path):
                  what="the warning about --password")
     finally:
         service.stop()
+
+
+def test_admin_and_mixer_tokens_from_files_or_with_a_warning(tmp_path):
+    """The conference admin token and the mixer's HTTP token from a file (the first line);
+    on the command line they still work, with a warning; both at once is refused."""
+    import urllib.error
+    import urllib.request
+    from confab_testlib import Conference, Mixer, stop_all
+
+    def status(port, path, token):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    token = tmp_path / "admin-token"
+    token.write_text("from-the-file\nignored second line\n")
+    token.chmod(0o600)
+    mixer = conf = None
+    try:
+        mixer = Mixer(tmp_path, extra=["--http-token-file", token])
+        conf = Conference(tmp_path, token="", extra=["--admin-token-file", token])
+        for port, path in ((conf.admin_port, "/conferences"), (mixer.http_port, "/mixes")):
+            assert status(port, path, "from-the-file") == 200
+            assert status(port, path, "wrong") == 401
+        assert "command line" not in conf.output() and "command line" not in mixer.output()
+    finally:
+        stop_all(conf, mixer)
+    try:
+        mixer = Mixer(tmp_path, extra=["--http-token", "on-the-line"], name="mixer2")
+        conf = Conference(tmp_path, token="", extra=["--admin-token", "on-the-line"], name="conference2")
+        assert status(conf.admin_port, "/conferences", "on-the-line") == 200
+        assert status(mixer.http_port, "/mixes", "on-the-line") == 200
+        assert ("--admin-token on the command line can be read by other users in the process list and stays in the "
+                "shell history; use --admin-token-file instead") in conf.output()
+        assert "--http-token on the command line can be read by other users" in mixer.output()
+    finally:
+        stop_all(conf, mixer)
+    r = subprocess.run([CONFAB, "conference", "--admin-token", "a", "--admin-token-file", str(token)],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "give --admin-token or --admin-token-file, not both" in r.stderr, r.stderr
+    r = subprocess.run([CONFAB, "mixer", "--http-token-file", str(tmp_path / "none")], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode != 0 and f"--http-token-file {tmp_path / 'none'}: cannot be read" in r.stderr, r.stderr
+
+
+def test_the_service_says_how_its_registration_went(tmp_path):
+    """The client service's REGISTER at its proxy, in its log in plain words: a refused
+    password as 401 (not Sofia's 904), no password with what to set, success once."""
+    from confab_testlib import Proc, stop_all
+    db = tmp_path / "proxy.db"
+    rc, out, err = adduser(db, "adduser", "--realm", "example.com", "alice", stdin="right\n")
+    assert rc == 0, err
+    proxy = Proxy(tmp_path, port=PROXY_PORT, db=db, extra=["--domain", "example.com", "--auth-register"])
+
+    def service(name, *extra):
+        run = tmp_path / f"{name}-run"
+        run.mkdir(mode=0o700)
+        env = dict(os.environ, XDG_RUNTIME_DIR=str(run), XDG_CONFIG_HOME=str(run / "config"))
+        return Proc([CONFAB, "service", "--sip", "127.0.0.1:5164", "--identity", "sip:alice@example.com",
+                     "--proxy", f"sip:127.0.0.1:{PROXY_PORT}", "--register", "--api-tcp", "off", "--web-api", "off",
+                     *extra], tmp_path / f"{name}.log", env=env)
+
+    def secret(name, text):
+        path = tmp_path / name
+        path.write_text(text + "\n")
+        path.chmod(0o600)
+        return path
+
+    cases = [
+        ("wrong", ["--password-file", secret("wrong.pw", "nope")],
+         f"registration of sip:alice@example.com at sip:127.0.0.1:{PROXY_PORT} failed: 401 authentication failed: "
+         "wrong password or realm; calls to the user will not reach this service"),
+        ("none", [], "failed: 401 authentication required: set password_file in service.toml (or --password-file)"),
+        ("right", ["--password-file", secret("right.pw", "right")],
+         f"service: registered sip:alice@example.com at sip:127.0.0.1:{PROXY_PORT}"),
+    ]
+    try:
+        for name, extra, said in cases:
+            s = service(name, *extra)
+            try:
+                wait_for(lambda: said in s.output() or not s.alive(), what=f"{name}: {said}")
+                assert said in s.output(), s.output()
+                assert "904" not in s.output(), s.output()
+            finally:
+                stop_all(s)
+    finally:
+        stop_all(proxy)

@@ -141,6 +141,39 @@ def test_an_invalid_log_level_is_refused_with_the_valid_ones():
     assert rc == 0 and out.startswith("SIP-controlled N-1 audio mixer"), (rc, out, err)
 
 
+def test_log_formats_json_lines_and_the_journal_under_systemd(tmp_path):
+    """--log-format json: every line one JSON object; with stderr connected to the journal
+    (JOURNAL_STREAM naming it, as systemd sets it) lines carry syslog priorities and no time."""
+    rc, out, err = confab("--log-format", "yaml", "mixer")
+    assert rc != 0 and "--log-format: yaml not in {text,json,journal}" in err, (rc, err)
+    log = tmp_path / "mixer-json.log"
+    mixer = Proc([CONFAB, "--log-format", "json", "mixer", "--listen", "127.0.0.1:5490", "--rtp-ports", "21100-21119",
+                  "--http", "127.0.0.1:5491"], log)
+    try:
+        wait_for(lambda: "without a token" in mixer.output(), what="the mixer's warning")
+    finally:
+        stop_all(mixer)
+    lines = [json.loads(line) for line in mixer.output().splitlines()]
+    assert lines and all(set(l) == {"time", "part", "level", "message"} and l["part"] == "mixer" for l in lines), lines
+    assert any(l["level"] == "warning" and "--http-token" in l["message"] for l in lines), lines
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", l["time"]) for l in lines), lines
+
+    journal = tmp_path / "mixer-journal.log"
+    with open(journal, "wb") as f:
+        st = os.fstat(f.fileno())
+        p = subprocess.Popen([CONFAB, "mixer", "--listen", "127.0.0.1:5490", "--rtp-ports", "21100-21119", "--http",
+                              "127.0.0.1:5491"], stdout=f, stderr=f,
+                             env=dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}"))
+        try:
+            wait_for(lambda: "without a token" in journal.read_text(), what="the mixer's warning")
+        finally:
+            p.terminate()
+            p.wait(10)
+    text = journal.read_text().splitlines()
+    assert all(re.match(r"<[2-7]>mixer: ", l) for l in text), text
+    assert any(l.startswith("<4>mixer: mixer HTTP endpoint") for l in text), text
+
+
 def test_mistyped_commands_and_options_get_a_suggestion():
     rc, out, err = confab("conferance")
     assert rc != 0 and err.startswith("unknown command 'conferance': did you mean 'conference'?\n"), (rc, err)
@@ -257,10 +290,14 @@ def test_the_mixer_warns_when_its_http_endpoint_has_no_token(tmp_path):
         wait_for(lambda: "mixer listening" in open_mixer.output(), what="start log")
         assert ("mixer HTTP endpoint on 127.0.0.1:5091 without a token: anyone who can reach it can read every mix "
                 "and leg (conference ids, participants' RTP addresses, packet counts) and the metrics; set "
-                '--http-token TOKEN to require "Authorization: Bearer TOKEN"') in open_mixer.output(), open_mixer.output()
+                '--http-token-file FILE to require "Authorization: Bearer <its first line>"') in open_mixer.output(), \
+            open_mixer.output()
     finally:
         open_mixer.stop()
-    closed = Mixer(tmp_path, extra=["--http-token", "s3cret"], name="mixer-token")
+    token = tmp_path / "http-token"
+    token.write_text("s3cret\n")
+    token.chmod(0o600)
+    closed = Mixer(tmp_path, extra=["--http-token-file", token], name="mixer-token")
     try:
         wait_for(lambda: "mixer listening" in closed.output(), what="start log")
         assert "without a token" not in closed.output(), closed.output()

@@ -57,6 +57,14 @@ std::optional<http::Response> WebApi::admit(const http::Request& r) {
                                         "`confab approve " + origin + "`");
 }
 
+void WebApi::serve_metrics(http::MetricsFill fill) {
+  server_.route("GET", "/metrics", [this, fill = std::move(fill)](const http::Request& r) {
+    if (!host_ok(r)) return http::Response::error(403, "Host must be the loopback address");
+    if (!r.header("origin").empty()) return http::Response::error(403, "the metrics are not for web pages");
+    return http::metrics_response(loop_, fill);
+  });
+}
+
 void WebApi::start() {
   server_.route("GET", "/", [this](const http::Request& r) {
     if (!host_ok(r)) return http::Response::error(403, "Host must be the loopback address");

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "http/http_server.h"
+#include "http/metrics_page.h"
 #include "service/api/api_server.h"
 #include "service/api/origin_policy.h"
 
@@ -26,6 +27,8 @@ class WebApi : public ApiTransport, public std::enable_shared_from_this<WebApi> 
   static std::shared_ptr<WebApi> create(sip::EventLoop& loop, ApiHandler& handler, OriginPolicy& origins,
                                         const std::string& host, uint16_t port, std::string key,
                                         std::function<void(const std::string& origin)> on_refused_origin);
+  // GET /metrics (Prometheus) for local programs: refused to web pages (any Origin).
+  void serve_metrics(http::MetricsFill fill);
   ~WebApi() override;
   void start();
   void stop();  // on the SIP thread; queued deliveries to the handler are dropped after it

@@ -8,6 +8,7 @@ CallRegistry::CallRegistry(sip::EventLoop& loop, sip::UserAgent& ua, Publish pub
 CallRegistry::~CallRegistry() { clear(); }
 
 ServiceCall& CallRegistry::add(std::unique_ptr<ServiceCall> call, CallState state) {
+  ++(call->incoming() ? received_ : placed_);
   auto& stored = calls_[call->id()] = std::move(call);
   publish_("calls", describe(*stored, state));
   return *stored;
@@ -49,6 +50,12 @@ std::vector<api::ApiMessage> CallRegistry::rosters() const {
   std::vector<api::ApiMessage> out;
   for (auto& [id, w] : rosters_) out.push_back(w->snapshot());
   return out;
+}
+
+std::map<std::string, size_t> CallRegistry::count_by_state() const {
+  std::map<std::string, size_t> counts{{"active", 0}, {"connecting", 0}, {"ended", 0}};
+  for (auto& [id, c] : calls_) ++counts[c->ended() ? "ended" : c->active() ? "active" : "connecting"];
+  return counts;
 }
 
 void CallRegistry::clear() {

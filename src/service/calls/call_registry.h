@@ -41,6 +41,10 @@ class CallRegistry final : public CallObserver {
   api::ApiMessage list() const;
   // The <Roster> of every conference a call is in.
   std::vector<api::ApiMessage> rosters() const;
+  // For the metrics: calls placed or received since start, and the calls kept now by state.
+  uint64_t placed() const { return placed_; }
+  uint64_t received() const { return received_; }
+  std::map<std::string, size_t> count_by_state() const;  // "active", "connecting", "ended"
   // Hangs up every call, silently (the service stops).
   void clear();
 
@@ -59,6 +63,7 @@ class CallRegistry final : public CallObserver {
   std::map<std::string, std::unique_ptr<RosterWatch>> rosters_;  // by call id (loop mode)
   std::string current_;
   uint64_t next_call_ = 1;
+  uint64_t placed_ = 0, received_ = 0;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted erasures after our end are dropped
 };
 

@@ -75,7 +75,12 @@ void ThirdPartyCall::answer(std::shared_ptr<CallLeg> caller, std::unique_ptr<Pen
 
 void ThirdPartyCall::become_active() {
   phase_ = Phase::Active;
-  spdlog::info("call {}: active ({} <-> {})", id_, device_uri_, target_uri_);
+  auto call_id = [this](std::string_view leg) {
+    sip::Call* d = dialog(leg);
+    return d ? d->call_id() : std::string("?");
+  };
+  spdlog::info("call {}: active ({} <-> {}; call-ids device {}, target {})", id_, device_uri_, target_uri_,
+               call_id("device"), call_id("target"));
   observer_.on_call_state(*this, CallState::Active, 200, "OK");
   if (keepalive_.count() > 0)
     keepalive_timer_.every(keepalive_, [this] {

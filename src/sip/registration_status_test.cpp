@@ -1,8 +1,8 @@
-#include "phone/registration_status.h"
+#include "sip/registration_status.h"
 
 #include <gtest/gtest.h>
 
-using confab::phone::describe_registration;
+using confab::sip::describe_registration;
 
 TEST(RegistrationStatus, RefusedCredentialsAreA401NotSofias904) {
   auto s = describe_registration(904, "Operation has no matching challenge ", true);
