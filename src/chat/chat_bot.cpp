@@ -172,6 +172,10 @@ void ChatBot::invite(const std::string& nick) {
   // One call at a time per address: the room cannot make a phone ring over and over.
   for (auto& w : invites_)
     if (!w->done && w->address == address->second) return say(shown + " is being called already.");
+  if (voice_)
+    for (auto& m : voice_->roster.members())
+      if (sip::address_key(m.entity) == sip::address_key(address->second))
+        return say(shown + " is in the voice room already.");
   if (!voice_) open("");
   auto watch = std::make_unique<InviteWatch>(*this, shown, address->second);
   watch->refer = ua_->refer(voice_->uri, address->second, *watch);

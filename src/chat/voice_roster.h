@@ -26,6 +26,7 @@ class VoiceRoster {
   // Names in the order they joined.
   std::vector<std::string> names() const;
   bool empty() const { return members_.empty(); }
+  const std::vector<VoiceMember>& members() const { return members_; }
 
   static std::string joined_line(const std::string& name) { return name + " joined the voice room"; }
   static std::string left_line(const std::string& name) { return name + " left the voice room"; }

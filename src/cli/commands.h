@@ -29,6 +29,7 @@ using Runner = std::function<int()>;
 
 // Each adds a subcommand to `app`; the runner is stored for main to call.
 void add_proxy_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
+void add_ctl_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
 void add_phone_command(CLI::App& app, const GlobalOptions& global, Runner& runner);
@@ -68,13 +69,14 @@ void add_sip_trace_option(CLI::App& cmd, std::string& file);
 // start it before the part's SIP stacks. Throws, naming FILE and why, when FILE cannot be written.
 std::unique_ptr<sip::SipTrace> start_sip_trace(const std::string& file);
 
-// main() blocks SIGINT/SIGTERM before any thread exists (threads inherit the
+// main() blocks SIGINT/SIGTERM/SIGHUP before any thread exists (threads inherit the
 // mask), so in a server only the waiter of stop_on_signals() ever sees them.
 // Client commands undo this with exit_on_stop_signals().
 void block_stop_signals();
 // Waits for SIGINT/SIGTERM on a helper thread and calls `on_signal` once (e.g. loop.stop()).
-// For the servers, which stop in order.
-void stop_on_signals(std::function<void()> on_signal);
+// For the servers, which stop in order. SIGHUP calls `on_hangup` (on that thread: post to
+// the part's loop) each time, as `reload`; without one it is logged and ignored.
+void stop_on_signals(std::function<void()> on_signal, std::function<void()> on_hangup = {});
 // For the client commands, which have nothing to wind down and may wait long (a
 // Join ringing, `events` until interrupted): from now on SIGINT/SIGTERM end the
 // process at once with status 128 + the signal (130 for Ctrl-C), whatever it

@@ -3,6 +3,7 @@
 #include "base/secret_input.h"
 #include "base/host_port.h"
 #include "cli/commands.h"
+#include "conference/conference_control.h"
 #include "conference/conference_server.h"
 #include "sip/event_loop.h"
 
@@ -16,7 +17,7 @@ struct ConferenceArgs {
   std::string outbound_proxy;
   std::vector<std::string> domains;
   std::string admin;
-  std::string admin_token, admin_token_file;
+  std::string admin_token, admin_token_file, control;
   std::string config_file;
   size_t max_participants = 0, max_conferences = 0;
   std::string check_config;
@@ -40,6 +41,7 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
   cmd->add_option("--admin-token", a->admin_token,
                   "bearer token the admin API requires (visible in the process list: prefer --admin-token-file)");
   cmd->add_option("--admin-token-file", a->admin_token_file, "file whose first line is the admin API's bearer token");
+  cmd->add_option("--control", a->control, "PATH: the control socket `confab ctl conference` talks to (default none)");
   cmd->add_option("--max-participants", a->max_participants, "per conference (486 beyond; default 100)");
   cmd->add_option("--max-conferences", a->max_conferences, "at once (503 beyond; default 1000)");
   cmd->add_option("--config", a->config_file, "TOML file with a [conference] table (see docs/deployment.md)");
@@ -91,6 +93,7 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
       if (a->notify_interval_ms >= 0) c.notify_interval_ms = static_cast<unsigned>(a->notify_interval_ms);
       if (a->transaction_timeout_ms) c.transaction_timeout_ms = a->transaction_timeout_ms;
       if (!a->sip_trace.empty()) c.sip_trace = a->sip_trace;
+      if (!a->control.empty()) c.control = a->control;
       if (!a->check_config.empty()) return config_ok(a->check_config);
       auto trace = start_sip_trace(c.sip_trace);
       sip::EventLoop loop;
@@ -101,8 +104,14 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
                    c.domains.empty() ? "" : ", domain " + c.domains.front(),
                    c.outbound_proxy.empty() ? "" : ", outbound proxy " + c.outbound_proxy,
                    c.admin_host.empty() ? "" : ", admin API " + base::HostPort{c.admin_host, c.admin_port}.str());
+      std::unique_ptr<control::ControlServer> control;
+      if (!c.control.empty()) {
+        control = std::make_unique<control::ControlServer>(loop, c.control, "conference");
+        conference::add_conference_commands(*control, server);
+      }
       stop_on_signals([&loop] { loop.stop(); });
       loop.run();
+      control.reset();
       server.shutdown();
       return 0;
     };

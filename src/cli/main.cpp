@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   confab::cli::add_desktop_command(app, global, runner);
   confab::cli::add_chat_bot_command(app, global, runner);
   confab::cli::add_native_host_command(app, global, runner);
+  confab::cli::add_ctl_command(app, global, runner);
   confab::cli::add_demo_command(app, global, runner);
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include "base/secret_input.h"
 #include "base/host_port.h"
 #include "cli/commands.h"
+#include "mixer/mixer_control.h"
 #include "mixer/mixer_server.h"
 #include "sip/event_loop.h"
 
@@ -19,7 +20,7 @@ struct MixerArgs {
   int threads = 1;
   int rtp_timeout_s = 60;
   std::string http;
-  std::string http_token, http_token_file;
+  std::string http_token, http_token_file, control;
   std::string latch = "private";
   std::string sip_trace;
 };
@@ -61,6 +62,7 @@ void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   cmd->add_option("--http-token", a->http_token,
                   "bearer token required by the HTTP endpoint (visible in the process list: prefer --http-token-file)");
   cmd->add_option("--http-token-file", a->http_token_file, "file whose first line is the HTTP endpoint's bearer token");
+  cmd->add_option("--control", a->control, "PATH: the control socket `confab ctl mixer` talks to (default none)");
   add_sip_trace_option(*cmd, a->sip_trace);
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
@@ -89,8 +91,14 @@ void add_mixer_command(CLI::App& app, const GlobalOptions& global, Runner& runne
       mixer::MixerServer server(loop, c);
       spdlog::info("mixer listening on {} (RTP {} {}-{}, {} thread(s){})", c.listen.front().str(), c.rtp_host,
                    c.rtp_low, c.rtp_high, c.threads, c.http_host.empty() ? "" : ", HTTP " + a->http);
+      std::unique_ptr<control::ControlServer> control;
+      if (!a->control.empty()) {
+        control = std::make_unique<control::ControlServer>(loop, a->control, "mixer");
+        mixer::add_mixer_commands(*control, server);
+      }
       stop_on_signals([&loop] { loop.stop(); });
       loop.run();
+      control.reset();
       server.shutdown();
       auto m = server.engine().metrics();
       spdlog::info("mixer stopped: {} ticks, {} late", m.ticks, m.late_ticks);

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "proxy/digest_auth.h"
 #include "proxy/location_store.h"
+#include "proxy/proxy_control.h"
 #include "proxy/proxy_server.h"
 #include "sip/event_loop.h"
 
@@ -36,7 +37,7 @@ struct ProxyArgs {
   int64_t min_expires = -1, max_expires = -1, default_expires = -1, nonce_ttl = -1;
   size_t max_contacts = 0;
   std::string sip_trace;
-  std::string metrics;
+  std::string metrics, control;
   // adduser / deluser
   std::string user, password, password_file;
 };
@@ -78,6 +79,7 @@ proxy::ProxyConfig build_config(const ProxyArgs& a) {
   if (a.nonce_ttl >= 0) c.nonce_ttl = a.nonce_ttl;
   if (!a.sip_trace.empty()) c.sip_trace = a.sip_trace;
   if (!a.metrics.empty()) c.metrics = base::parse_host_port(a.metrics, "--metrics").str();
+  if (!a.control.empty()) c.control = a.control;
   proxy::check_proxy_config(c);
   return c;
 }
@@ -169,7 +171,8 @@ int list_registrations(const proxy::ProxyConfig& c) {
   return 0;
 }
 
-int run_proxy(const GlobalOptions& g, const proxy::ProxyConfig& c) {
+// `reread`: the configuration as the command line and --config say now (reload).
+int run_proxy(const GlobalOptions& g, const proxy::ProxyConfig& c, std::function<proxy::ProxyConfig()> reread) {
   base::init_logging("proxy", g.log_level);
   auto trace = start_sip_trace(c.sip_trace);
   sip::EventLoop loop;
@@ -178,8 +181,22 @@ int run_proxy(const GlobalOptions& g, const proxy::ProxyConfig& c) {
   for (auto& l : c.listen) where += " " + l.str();
   spdlog::info("proxy listening on{} (db {}, {} domain(s), {} route(s){})", where, c.db_path, c.domains.size(),
                c.routes.size(), c.auth_register || c.auth_invite ? ", digest auth on" : "");
-  stop_on_signals([&loop] { loop.stop(); });
+  auto reload = [&server, reread] {
+    try {
+      return server.reload(reread());
+    } catch (const std::exception& e) {  // a broken file: keep running as before
+      spdlog::error("reload: {}; nothing changed", e.what());
+      return std::string("nothing changed: ") + e.what();
+    }
+  };
+  std::unique_ptr<control::ControlServer> control;
+  if (!c.control.empty()) {
+    control = std::make_unique<control::ControlServer>(loop, c.control, "proxy");
+    proxy::add_proxy_commands(*control, server, reload);
+  }
+  stop_on_signals([&loop] { loop.stop(); }, [&loop, reload] { loop.post([reload] { reload(); }); });
   loop.run();
+  control.reset();
   spdlog::info("proxy stopped: {} branches forwarded, {} registrations, {} rejected; authentication failures: {}",
                server.counters().forwarded, server.counters().registrations, server.counters().rejected,
                server.auth_failures().summary());
@@ -220,6 +237,7 @@ void add_proxy_command(CLI::App& app, const GlobalOptions& global, Runner& runne
   cmd->add_option("--nonce-ttl", args->nonce_ttl, "seconds a digest nonce stays valid (default 300)")
       ->check(CLI::Range(int64_t{10}, int64_t{86400}));
   cmd->add_option("--metrics", args->metrics, "HOST:PORT: serve GET /metrics (Prometheus) there (default off)");
+  cmd->add_option("--control", args->control, "PATH: the control socket `confab ctl proxy` talks to (default none)");
   add_sip_trace_option(*cmd, args->sip_trace);
   add_check_config_option(*cmd, args->check_config);
   note_file_keys(*cmd, proxy::proxy_settings());
@@ -245,7 +263,7 @@ void add_proxy_command(CLI::App& app, const GlobalOptions& global, Runner& runne
         return list_users(config);
       }
       if (args->list) return list_registrations(config);
-      return run_proxy(global, config);
+      return run_proxy(global, config, [args] { return build_config(*args); });
     };
   });
 }

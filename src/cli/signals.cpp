@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "cli/commands.h"
 
 namespace confab::cli {
@@ -14,6 +16,7 @@ sigset_t stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -25,12 +28,17 @@ void block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-void stop_on_signals(std::function<void()> on_signal) {
+void stop_on_signals(std::function<void()> on_signal, std::function<void()> on_hangup) {
   sigset_t set = stop_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set, on_signal = std::move(on_signal)] {
+  std::thread([set, on_signal = std::move(on_signal), on_hangup = std::move(on_hangup)] {
     int sig = 0;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+      if (on_hangup)
+        on_hangup();
+      else
+        spdlog::info("SIGHUP: nothing of this part can change while it runs; restart it to apply changes");
+    }
     on_signal();
   }).detach();
 }
@@ -41,6 +49,7 @@ void exit_on_stop_signals() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
   // A signal that came while blocked is delivered here, at the unblock.
   sigset_t set = stop_signals();
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);

@@ -27,6 +27,7 @@ const std::vector<base::ConfigSetting>& conference_settings() {
       {"conference.admin", "--admin"},
       {"conference.admin_token", "--admin-token"},
       {"conference.admin_token_file", "--admin-token-file"},
+      {"conference.control", "--control"},
       {"conference.max_participants", "--max-participants"},
       {"conference.max_conferences", "--max-conferences"},
       {"conference.max_subscribers", "--max-subscribers"},
@@ -67,6 +68,7 @@ void load_conference_config(const std::string& path, ConferenceConfig& c) {
   }
   if (auto v = t.string("admin_token")) c.admin_token = *v;
   if (auto v = t.string("admin_token_file")) c.admin_token_file = *v;
+  if (auto v = t.string("control")) c.control = *v;
   if (!c.admin_token.empty() && !c.admin_token_file.empty())
     t.fail("admin_token_file", "give admin_token or admin_token_file, not both");
   if (auto v = t.string("sip_trace")) c.sip_trace = *v;

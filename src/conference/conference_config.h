@@ -26,6 +26,7 @@ struct ConferenceConfig {
   uint16_t admin_port = 0;
   std::string admin_token;  // required by the admin API when set
   std::string admin_token_file;  // where admin_token is read from (its first line)
+  std::string control;           // the control socket's path (`confab ctl conference`); empty: none
   size_t max_participants = 100;  // per conference: 486 beyond
   size_t max_conferences = 1000;  // 503 beyond
   size_t max_subscribers = 500;   // per conference: 503 beyond (SUBSCRIBE floods)

@@ -28,6 +28,7 @@ const std::vector<base::ConfigSetting>& proxy_settings() {
       {"proxy.auth.nonce_ttl", "--nonce-ttl"},
       {"proxy.sip_trace", "--sip-trace"},
       {"proxy.metrics", "--metrics"},
+      {"proxy.control", "--control"},
   };
   return settings;
 }
@@ -52,6 +53,7 @@ void load_proxy_config(const std::string& path, ProxyConfig& c) {
   }
   if (auto v = p.string("db")) c.db_path = *v;
   if (auto v = p.string("sip_trace")) c.sip_trace = *v;
+  if (auto v = p.string("control")) c.control = *v;
   if (auto v = p.string("metrics")) {
     if (!base::split_host_port(*v)) p.fail("metrics", "must be HOST:PORT (e.g. 127.0.0.1:9060), not '" + *v + "'");
     c.metrics = *v;

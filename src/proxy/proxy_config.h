@@ -35,6 +35,7 @@ struct ProxyConfig {
   // INVITE that has been answered provisionally is limited by Timer C (185 s) instead.
   unsigned transaction_timeout_ms = 5000;
   std::string metrics;  // HOST:PORT of GET /metrics (Prometheus); empty: off
+  std::string control;  // the control socket's path (`confab ctl proxy`); empty: none
   std::string sip_trace;  // pcap file of every SIP message (sip::SipTrace); empty: off
   std::string resolv_conf;  // empty: /etc/resolv.conf (the fuzz harness's own; not a setting)
 };

@@ -69,10 +69,7 @@ ProxyServer::ProxyServer(sip::EventLoop& loop, ProxyConfig config)
   opts.resolv_conf = config_.resolv_conf;
   layer_ = std::make_unique<sip::TransactionLayer>(loop, opts, *this);
 
-  std::vector<LocalAddress> local;
-  for (auto& a : layer_->local_addresses()) local.push_back({a.host, port_number(a.port)});
-  for (auto& l : config_.listen) local.push_back({l.host, l.port});
-  policy_ = std::make_unique<DomainPolicy>(config_.domains, config_.routes, local);
+  make_domain_policy();
 
   if (config_.auth_register || config_.auth_invite) setup_auth();
   branch_salt_ = base::random_u64();
@@ -107,6 +104,70 @@ void ProxyServer::add_metrics(http::MetricsPage& page) const {
   page.gauge("confab_proxy_transactions", "proxy transactions in progress", static_cast<double>(transactions_.size()));
   page.gauge("confab_proxy_registered_contacts", "contacts registered and not expired",
              static_cast<double>(store_.all(unix_now()).size()));
+}
+
+void ProxyServer::make_domain_policy() {
+  std::vector<LocalAddress> local;
+  for (auto& a : layer_->local_addresses()) local.push_back({a.host, port_number(a.port)});
+  for (auto& l : config_.listen) local.push_back({l.host, l.port});
+  policy_ = std::make_unique<DomainPolicy>(config_.domains, config_.routes, local);
+}
+
+std::vector<Binding> ProxyServer::registrations() const { return store_.all(unix_now()); }
+
+size_t ProxyServer::kick(const std::string& text) {
+  std::string uri = text.rfind("sip:", 0) == 0 || text.rfind("sips:", 0) == 0 ? text : "sip:" + text;
+  auto parsed = sip::Uri::parse(uri);
+  if (!parsed || parsed->user().empty())
+    throw std::invalid_argument("'" + text + "' is not an address-of-record (e.g. alice@example.com)");
+  std::string aor = policy_->aor(*parsed);
+  size_t n = store_.lookup(aor, unix_now()).size();
+  store_.remove_all(aor);
+  spdlog::info("registrar: {} binding(s) of {} removed (confab ctl)", n, aor);
+  return n;
+}
+
+std::string ProxyServer::reload(const ProxyConfig& fresh) {
+  std::vector<std::string> changed, restart;
+  auto note = [](std::vector<std::string>& list, bool differs, const char* what) {
+    if (differs) list.push_back(what);
+  };
+  note(changed, fresh.domains != config_.domains, "domains");
+  note(changed, fresh.routes != config_.routes, "routes");
+  auto& a = fresh.registrar;
+  auto& b = config_.registrar;
+  note(changed, a.min_expires != b.min_expires || a.max_expires != b.max_expires ||
+                    a.default_expires != b.default_expires || a.max_contacts != b.max_contacts,
+       "registrar limits");
+  note(changed, fresh.record_route != config_.record_route, "record_route");
+  note(restart, fresh.listen.size() != config_.listen.size() ||
+                    !std::equal(fresh.listen.begin(), fresh.listen.end(), config_.listen.begin(),
+                                [](auto& x, auto& y) { return x.str() == y.str(); }),
+       "listen");
+  note(restart, fresh.db_path != config_.db_path, "db");
+  note(restart, fresh.auth_register != config_.auth_register || fresh.auth_invite != config_.auth_invite ||
+                    fresh.auth_algorithms != config_.auth_algorithms || fresh.nonce_ttl != config_.nonce_ttl ||
+                    (!fresh.realm.empty() && fresh.realm != config_.realm),
+       "auth");
+  note(restart, fresh.metrics != config_.metrics, "metrics");
+  note(restart, fresh.max_message_size != config_.max_message_size ||
+                    fresh.transaction_timeout_ms != config_.transaction_timeout_ms,
+       "message size / transaction timeout");
+  config_.domains = fresh.domains;
+  config_.routes = fresh.routes;
+  config_.record_route = fresh.record_route;
+  config_.registrar = fresh.registrar;
+  registrar_.set_policy(fresh.registrar);
+  make_domain_policy();
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  };
+  std::string said = changed.empty() ? "nothing that can change live has changed" : "applied: " + join(changed);
+  if (!restart.empty()) said += "; changed but needs a restart: " + join(restart);
+  spdlog::info("reload: {}", said);
+  return said;
 }
 
 void ProxyServer::setup_auth() {

@@ -44,6 +44,15 @@ class ProxyServer final : public sip::TransactionLayer::Handler, private ProxyTr
   size_t active_transactions() const { return transactions_.size(); }
   const sip::TransactionLayer& layer() const { return *layer_; }
 
+  // For `confab ctl proxy` (SIP thread). The bindings not expired, by AOR.
+  std::vector<Binding> registrations() const;
+  // Removes every binding of `aor` ("sip:alice@example.com" or "alice@example.com");
+  // how many there were. Throws std::invalid_argument on something that is no AOR.
+  size_t kick(const std::string& aor);
+  // Applies what can change while running from `fresh` (domains, routes, registrar
+  // limits, record-route) and says what it changed and what needs a restart.
+  std::string reload(const ProxyConfig& fresh);
+
  private:
   struct RouteInfo {
     size_t own_routes = 0;        // our Route entries on top, to remove
@@ -59,6 +68,7 @@ class ProxyServer final : public sip::TransactionLayer::Handler, private ProxyTr
   void handle_register(sip::ServerTransaction& st, const sip::Message& request);
   bool authorize_invite(sip::ServerTransaction& st, const sip::Message& request, const sip::Uri& ruri);
   void setup_auth();
+  void make_domain_policy();
   // Logs why credentials were refused (with what to do) and counts it.
   void note_auth_failure(AuthFailure failure, const sip::Message& request, const std::string& what,
                          const DigestAuthenticator::Result& result, const std::string& detail = {});

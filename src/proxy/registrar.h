@@ -44,6 +44,7 @@ class Registrar {
   RegisterResult process(const RegisterRequest& request, int64_t now);
   std::vector<Binding> lookup(const std::string& aor, int64_t now) const { return store_.lookup(aor, now); }
   const RegistrarPolicy& policy() const { return policy_; }
+  void set_policy(const RegistrarPolicy& policy) { policy_ = policy; }
 
  private:
   LocationStore& store_;
