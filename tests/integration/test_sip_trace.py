@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from confab_testlib import CONFAB, Conference, Mixer, Phone, Proxy, wait_for
+from confab_testlib import CONFAB, Conference, Mixer, Phone, Proxy, stop_all, wait_for
 
 PROXY, CONF, MIXER, ALICE, BOB = 5360, 5380, 5390, 5364, 5366
 FIELDS = ["ip.src", "udp.srcport", "tcp.srcport", "ip.dst", "udp.dstport", "tcp.dstport", "sip.Method",
@@ -183,18 +183,21 @@ def test_the_trace_file_is_a_setting_of_the_config_file(tmp_path, part, table):
     path = tmp_path / "trace.pcap"
     config = tmp_path / f"{part}.toml"
     config.write_text(f'[{table}]\nsip_trace = "{path}"\n' + ('domains = ["example.com"]\n' if part == "proxy" else ""))
-    if part == "conference":  # it asks its mixer (nobody here) at start: an OPTIONS goes out
-        p = Conference(tmp_path, port=CONF, mixer=f"sip:{at(MIXER)}", admin_port=5381, extra=["--config", config])
-        sent = {"method": "OPTIONS", "src": at(CONF), "dst": at(MIXER)}
-    else:
-        p = Proxy(tmp_path, port=PROXY, extra=["--config", config])
-        carol = Phone(tmp_path, "carol", ALICE, "--register", "sip:carol@example.com", "--proxy", f"sip:{at(PROXY)}")
-        carol.wait_event("registration", status=200)
-        carol.quit()
-        sent = {"status": "200", "cseq_method": "REGISTER", "src": at(PROXY), "dst": at(ALICE)}
+    procs = []
     try:
+        if part == "conference":  # it asks its mixer (nobody here) at start: an OPTIONS goes out
+            procs.append(Conference(tmp_path, port=CONF, mixer=f"sip:{at(MIXER)}", admin_port=5381,
+                                    extra=["--config", config]))
+            sent = {"method": "OPTIONS", "src": at(CONF), "dst": at(MIXER)}
+        else:
+            procs.append(Proxy(tmp_path, port=PROXY, extra=["--config", config]))
+            carol = Phone(tmp_path, "carol", ALICE, "--register", "sip:carol@example.com", "--proxy", f"sip:{at(PROXY)}")
+            procs.append(carol)
+            carol.wait_event("registration", status=200)
+            carol.quit()
+            sent = {"status": "200", "cseq_method": "REGISTER", "src": at(PROXY), "dst": at(ALICE)}
         wait_for(lambda: any(all(m[k] == v for k, v in sent.items()) for m in sip_messages(path)),
                  what=f"{sent} in the trace the config file named")
         assert private(path)
     finally:
-        p.stop()
+        stop_all(*reversed(procs))
