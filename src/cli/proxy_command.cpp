@@ -42,10 +42,6 @@ struct ProxyArgs {
   std::string user, password, password_file;
 };
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 proxy::ProxyConfig build_config(const ProxyArgs& a) {
   proxy::ProxyConfig c;
   if (!a.check_config.empty()) proxy::load_proxy_config(a.check_config, c);
@@ -159,7 +155,7 @@ int list_users(const proxy::ProxyConfig& c) {
 
 int list_registrations(const proxy::ProxyConfig& c) {
   if (say_if_no_database(c.db_path)) return 1;
-  auto now = unix_now();
+  auto now = proxy::unix_now();
   auto bindings = proxy::read_bindings(c.db_path, now);
   if (bindings.empty()) {
     std::cout << "no registrations\n";

@@ -9,7 +9,6 @@
 #include "conference/admin_api.h"
 #include "conference_events/conference_info.h"
 #include "http/http_server.h"
-#include "http/metrics_page.h"
 #include "mixer/mix_engine.h"  // the mixer's gain range
 #include "sip/uri.h"
 
@@ -419,29 +418,6 @@ void ConferenceServer::on_ended(Participant& p, int status, std::string_view rea
 }
 
 // ---- admin operations ----
-
-void ConferenceServer::add_metrics(http::MetricsPage& page) const {
-  http::add_sip_message_counts(page, ua_->message_counts());
-  uint64_t notifies = counters_.notifies_of_closed;
-  size_t subscriptions = 0;
-  for (auto& [id, r] : rooms_) {
-    notifies += r->notifies_sent();
-    subscriptions += r->subscribers();
-  }
-  size_t connected = 0;
-  for (auto& [id, p] : participants_) connected += p->connected() && !p->leaving();
-  page.counter("confab_conference_conferences_created_total", "conferences created", counters_.conferences_created);
-  page.counter("confab_conference_participants_joined_total", "participants connected", counters_.joined);
-  page.counter("confab_conference_participants_left_total", "participants gone (hung up, refused, failed)",
-               counters_.left);
-  page.counter("confab_conference_notifies_total", "conference event NOTIFYs sent (RFC 4575)", notifies);
-  page.gauge("confab_conference_conferences", "conferences now", static_cast<double>(rooms_.size()));
-  page.gauge("confab_conference_participants", "participants now, by state", static_cast<double>(connected),
-             {{"state", "connected"}});
-  page.gauge("confab_conference_participants", "participants now, by state",
-             static_cast<double>(participants_.size() - connected), {{"state", "connecting"}});
-  page.gauge("confab_conference_subscriptions", "conference event subscriptions now", static_cast<double>(subscriptions));
-}
 
 void ConferenceServer::move_participant(const std::string& pid, const std::string& to, Reply done) {
   Participant* p = participant(pid);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include "sip/uri.h"
 
@@ -142,6 +143,10 @@ std::string canonical_contact(const std::string& uri) {
   std::string key = u->scheme() + ":" + u->user() + "@" + sip::host_port(host, std::to_string(u->port_or_default()));
   if (auto t = u->transport(); !t.empty() && t != "udp") key += ";transport=" + t;
   return key;
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace confab::proxy

@@ -63,6 +63,9 @@ class SqliteLocationStore final : public LocationStore {
 // throws base::SqliteError "no database at PATH" when there is none.
 std::vector<Binding> read_bindings(const std::string& path, int64_t now);
 
+// Now in unix seconds, the clock of every expiry here.
+int64_t unix_now();
+
 // Canonical form of a contact URI for comparing registrations: scheme, user,
 // lower-case host, port (default filled in) and transport.
 std::string canonical_contact(const std::string& uri);

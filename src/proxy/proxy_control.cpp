@@ -12,8 +12,7 @@ using control::Args;
 
 void add_proxy_commands(control::ControlServer& control, ProxyServer& server, std::function<std::string()> reload) {
   control.add("registrations", "[AOR]", "the registered contacts (of AOR only, if given)", [&server](const Args& args) {
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    auto now = unix_now();
     json::array out;
     for (auto& b : server.registrations()) {
       if (!args.empty() && b.aor != args[0] && "sip:" + b.aor != args[0]) continue;

@@ -1,8 +1,9 @@
-// ConferenceServer's JSON views for the admin API (GET /conferences and
-// /conferences/<id>, docs/api.md).
+// What ConferenceServer shows of itself: JSON for the admin API and `confab ctl`
+// (GET /conferences and /conferences/<id>, docs/api.md) and its metrics (GET /metrics).
 #include <boost/json.hpp>
 
 #include "conference/conference_server.h"
+#include "http/metrics_page.h"
 
 namespace confab::conference {
 
@@ -45,6 +46,29 @@ std::optional<std::string> ConferenceServer::conference_json(const std::string& 
   auto it = rooms_.find(id);
   if (it == rooms_.end()) return std::nullopt;
   return boost::json::serialize(room_json(*it->second));
+}
+
+void ConferenceServer::add_metrics(http::MetricsPage& page) const {
+  http::add_sip_message_counts(page, ua_->message_counts());
+  uint64_t notifies = counters_.notifies_of_closed;
+  size_t subscriptions = 0;
+  for (auto& [id, r] : rooms_) {
+    notifies += r->notifies_sent();
+    subscriptions += r->subscribers();
+  }
+  size_t connected = 0;
+  for (auto& [id, p] : participants_) connected += p->connected() && !p->leaving();
+  page.counter("confab_conference_conferences_created_total", "conferences created", counters_.conferences_created);
+  page.counter("confab_conference_participants_joined_total", "participants connected", counters_.joined);
+  page.counter("confab_conference_participants_left_total", "participants gone (hung up, refused, failed)",
+               counters_.left);
+  page.counter("confab_conference_notifies_total", "conference event NOTIFYs sent (RFC 4575)", notifies);
+  page.gauge("confab_conference_conferences", "conferences now", static_cast<double>(rooms_.size()));
+  page.gauge("confab_conference_participants", "participants now, by state", static_cast<double>(connected),
+             {{"state", "connected"}});
+  page.gauge("confab_conference_participants", "participants now, by state",
+             static_cast<double>(participants_.size() - connected), {{"state", "connecting"}});
+  page.gauge("confab_conference_subscriptions", "conference event subscriptions now", static_cast<double>(subscriptions));
 }
 
 }  // namespace confab::conference
