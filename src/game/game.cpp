@@ -10,7 +10,7 @@ namespace confab::game {
 
 Game::Game(const World& world, Voice& voice, Send send, std::chrono::milliseconds join_timeout, uint64_t seed)
     : world_(world), voice_(voice), send_(std::move(send)), join_timeout_(join_timeout), simulation_(world, seed),
-      random_(seed + 1) {}
+      snapshot_(world), random_(seed + 1) {}
 
 bool Game::add_bot(const std::string& name, const std::string& sip, Clock::time_point now) {
   // Connection ids of bots are out of the transport's range; what is "sent" to them goes nowhere.
@@ -138,22 +138,26 @@ void Game::update_hearing(Session& s, const Player& p, const Heard& heard) {
   s.told = heard;
 }
 
+namespace {
+
+bool contains(const std::vector<size_t>& zones, size_t zone) {
+  return std::find(zones.begin(), zones.end(), zone) != zones.end();
+}
+
+}  // namespace
+
+uint64_t Game::far_zones_every() const {
+  uint64_t per_second = std::max<uint64_t>(1, 1000 / std::max<uint64_t>(1, world_.tick_ms));
+  uint64_t n = simulation_.players().size();
+  return std::clamp<uint64_t>((n + kPlayersPerFarTick - 1) / kPlayersPerFarTick, 1, per_second);
+}
+
 void Game::send_states(const std::map<std::string, Heard>& hears) {
   ++ticks_;
-  size_t n = simulation_.players().size();
-  uint64_t every = std::max<uint64_t>(1, (n + kPlayersPerSharedTick - 1) / kPlayersPerSharedTick);
   std::map<std::string, VoiceStatus> statuses;
-  std::string shared;
-  bool shared_due = last_shared_.empty() || ticks_ - shared_tick_ >= every;
-  std::vector<PlayerState> players;
-  for (const Player* p : simulation_.players()) {
-    auto status = voice_.status(p->id);
-    if (shared_due) players.push_back({p->id, p->name, p->x, p->y, p->zone->name, status.state});
-    statuses.emplace(p->id, std::move(status));
-  }
-  if (shared_due) shared = state_shared(players, voice_.rosters());
-  bool shared_changed = shared_due && shared != last_shared_;
-  if (shared_due) shared_tick_ = ticks_;
+  for (const Player* p : simulation_.players()) statuses.emplace(p->id, voice_.status(p->id));
+  snapshot_.update(ticks_, simulation_.players(), statuses, voice_.rosters());
+  uint64_t far_every = far_zones_every();
   for (auto& [connection, s] : sessions_) {
     const Player* p = s.closing ? nullptr : simulation_.player(s.player);
     if (!p) continue;
@@ -163,17 +167,42 @@ void Game::send_states(const std::map<std::string, Heard>& hears) {
     if (s.bot) continue;
     YouState you{p->id, p->zone->name, p->zone->conference, p->x, p->y, statuses[p->id], {{p->zone->name, 0.0}}};
     for (auto& [zone, db] : heard) you.hears.emplace_back(zone->name, db);
-    std::string part = state_you(you);
-    bool new_client = s.last_you.empty();  // its first state: everything, whether due or not
-    if (shared_changed || new_client)
-      send_(connection, state_message(shared_changed ? shared : last_shared_, part), false);
-    else if (part != s.last_you)
-      send_(connection, state_you_message(part), false);
-    else
-      continue;
-    s.last_you = std::move(part);
+    send_state(connection, s, state_you(you), heard, far_every);
   }
-  if (shared_changed) last_shared_ = std::move(shared);
+}
+
+void Game::send_state(uint64_t connection, Session& s, std::string you, const Heard& heard, uint64_t far_every) {
+  const Player& p = *simulation_.player(s.player);
+  // The zones it follows every tick: its own and those it hears.
+  std::vector<size_t> near{snapshot_.zone_index(p.zone)};
+  for (auto& [zone, db] : heard) near.push_back(snapshot_.zone_index(zone));
+  bool first = !s.has_cards;
+  bool changed = first || you != s.last_you || near != s.near || !snapshot_.changed_cards().empty() ||
+                 !snapshot_.left().empty();
+  for (size_t z : near) changed = changed || snapshot_.changed_at(z) == ticks_;
+  // The others, once every far_every ticks (spread over the clients) if they changed.
+  bool far = first;
+  if (!far && (ticks_ + connection) % far_every == 0)
+    for (size_t z = 0; z < snapshot_.zone_count() && !far; ++z)
+      far = snapshot_.changed_at(z) > s.far_sent_at && !contains(near, z);
+  if (!changed && !far) return;
+  StateParts parts;
+  parts.players = first ? snapshot_.all_cards() : snapshot_.changed_cards();
+  if (!first) parts.left = snapshot_.left();
+  parts.you = you;
+  for (size_t z = 0; z < snapshot_.zone_count(); ++z) {
+    // A near zone when it changed or became near (the client has every earlier change), with its roster.
+    bool is_near = contains(near, z);
+    bool near_news = is_near && (first || snapshot_.changed_at(z) == ticks_ || !contains(s.near, z));
+    if (!near_news && !(far && !is_near)) continue;
+    parts.zones.emplace_back(snapshot_.zone_name(z), snapshot_.positions(z));
+    if (near_news && !snapshot_.roster(z).empty()) parts.rosters.emplace_back(snapshot_.zone_name(z), snapshot_.roster(z));
+  }
+  send_(connection, state_message(parts), false);
+  if (far) s.far_sent_at = ticks_;
+  s.has_cards = true;
+  s.near = std::move(near);
+  s.last_you = std::move(you);
 }
 
 }  // namespace confab::game

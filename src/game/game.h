@@ -13,6 +13,7 @@
 
 #include "game/protocol.h"
 #include "game/simulation.h"
+#include "game/state_snapshot.h"
 #include "game/voice.h"
 
 namespace confab::game {
@@ -56,14 +57,20 @@ class Game {
     bool closing = false;  // refused or left: nothing more is read from it
     Heard told;            // what the voice was last told it hears
     std::string last_you;  // the "you" part of the last state it was sent
+    bool has_cards = false;     // it was sent every player's card (its first state)
+    std::vector<size_t> near;   // the zones its last state followed (its own, those it hears)
+    uint64_t far_sent_at = 0;   // the tick it was last sent the other zones
     bool bot = false;      // no connection behind it: nothing is sent
   };
   void join(uint64_t connection, Session& session, const JoinRequest& request);
   void remove_player(Session& session, const char* why);
   // Tells the voice what the player hears, if that changed enough.
   void update_hearing(Session& session, const Player& player, const Heard& heard);
-  // Sends each client its state if it changed; `hears` by player id, from the tick.
+  // Sends each client its state if what it sees changed; `hears` by player id, from the tick.
   void send_states(const std::map<std::string, Heard>& hears);
+  void send_state(uint64_t connection, Session& session, std::string you, const Heard& heard, uint64_t far_every);
+  // How often a client is sent the zones it neither is in nor hears (ticks).
+  uint64_t far_zones_every() const;
 
   void wander(Clock::time_point now);
 
@@ -73,12 +80,12 @@ class Game {
   std::chrono::milliseconds join_timeout_;
   Simulation simulation_;
   std::map<uint64_t, Session> sessions_;  // by connection
-  std::string last_shared_;               // the shared part of the last states sent
-  // The shared part (every player, the rosters) is what grows with the players:
-  // it goes out every tick up to kPlayersPerSharedTick players, then every
-  // players/kPlayersPerSharedTick ticks, so the bytes sent stay bounded.
-  static constexpr size_t kPlayersPerSharedTick = 100;
-  uint64_t ticks_ = 0, shared_tick_ = 0;
+  StateSnapshot snapshot_;
+  // A client follows its own zone and the zones it hears every tick; the other
+  // zones (what grows with the world) come every tick up to kPlayersPerFarTick
+  // players, then every players/kPlayersPerFarTick ticks, at least once a second.
+  static constexpr uint64_t kPlayersPerFarTick = 25;
+  uint64_t ticks_ = 0;
   std::map<uint64_t, Clock::time_point> bots_;  // bot "connections": when each heads elsewhere next
   std::mt19937_64 random_;
 };

@@ -87,7 +87,8 @@ TEST_F(GameTest, AJoinIsWelcomedToldToTheVoiceAndStatesFollowChanges) {
   ASSERT_EQ(s.size(), 1u);
   auto& state = s[0].message;
   EXPECT_EQ(state.at("type"), "state");
-  EXPECT_EQ(state.at("players").as_array().size(), 1u);
+  EXPECT_EQ(state.at("players").at("p1").at("name"), "Ann");  // every card in its first state
+  EXPECT_EQ(state.at("zones").at("nw").at(0).at(0), "p1");
   auto& you = state.at("you").as_object();
   EXPECT_EQ(you.at("id"), "p1");
   EXPECT_EQ(you.at("zone"), "nw");
@@ -103,10 +104,25 @@ TEST_F(GameTest, AJoinIsWelcomedToldToTheVoiceAndStatesFollowChanges) {
   s = take();
   ASSERT_EQ(s.size(), 2u);  // both see Bob
   for (auto& m : s) {
-    EXPECT_EQ(m.message.at("players").as_array().size(), 2u);
-    EXPECT_EQ(m.message.at("players").at(1).at("voice"), "on");
-    EXPECT_EQ(m.message.at("rosters").at("ne").at(0), "sip:Bob@127.0.0.1");
+    EXPECT_EQ(m.message.at("players").at("p2").at("voice"), "on");
+    EXPECT_EQ(m.message.at("zones").at("ne").at(0).at(0), "p2");
   }
+  EXPECT_EQ(s[0].message.at("players").as_object().size(), 1u);  // Ann knew her own card
+  EXPECT_EQ(s[1].message.at("players").as_object().size(), 2u);  // Bob's first state: every card
+  EXPECT_FALSE(s[0].message.contains("rosters"));                 // ne's roster: for who is in ne or hears it
+  EXPECT_EQ(s[1].message.at("rosters").at("ne").at(0), "sip:Bob@127.0.0.1");
+  voice.statuses["p2"] = {"failed", "486 Busy"};
+  game.tick(0.05, now);
+  s = take();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].message.at("players").at("p2").at("voice"), "failed");
+  EXPECT_FALSE(s[0].message.contains("zones"));  // nobody moved
+  game.closed(2);
+  game.tick(0.05, now);
+  s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].message.at("left").at(0), "p2");
+  EXPECT_EQ(s[0].message.at("zones").at("ne").as_array().size(), 0u);
 }
 
 TEST_F(GameTest, MovesCrossZonesAndTellTheVoiceWhatPlayersHear) {
@@ -242,24 +258,29 @@ TEST_F(GameTest, BotsJoinWithTheirVoiceAndWanderOnTheirOwn) {
   for (auto& s : take()) EXPECT_LT(s.connection, uint64_t{1} << 62) << "something was sent to the bot";
 }
 
-TEST_F(GameTest, WithManyPlayersEveryoneStillGetsTheirOwnStateEachTickAndTheWorldLessOften) {
-  // 150 players: the shared part (every player, the rosters) every second tick.
+TEST_F(GameTest, WithManyPlayersEachClientFollowsItsZoneEveryTickAndTheOthersLessOften) {
+  // 150 players, all walking: a client gets the zones it is in or hears every
+  // tick, the other zones every 150 / 25 = 6 ticks.
   for (uint64_t c = 1; c <= 150; ++c) {
     join(c, "p" + std::to_string(c));
-    game.receive(c, ClientMessage{MoveRequest{1, 0}});  // all walking: the world changes every tick
+    game.receive(c, ClientMessage{MoveRequest{1, 0}});
   }
   game.tick(0.05, now);  // every client's first state: all of it
-  take();
-  size_t shared = 0, own = 0;
-  for (int i = 0; i < 6; ++i) {
+  for (auto& s : take()) ASSERT_EQ(s.message.at("zones").as_object().size(), 4u);
+  size_t far = 0, near = 0, total = 0;
+  for (int i = 0; i < 12; ++i) {
     now += 50ms;
     game.tick(0.05, now);
     for (auto& s : take()) {
+      ++total;
       if (s.connection != 1) continue;
-      EXPECT_TRUE(s.message.contains("you"));
-      (s.message.contains("players") ? shared : own)++;
+      auto& zones = s.message.at("zones").as_object();
+      EXPECT_TRUE(zones.contains(s.message.at("you").at("zone").as_string()));
+      EXPECT_FALSE(s.message.contains("players"));  // nobody joined, left or changed voice
+      (zones.size() == 4 ? far : near)++;
     }
   }
-  EXPECT_EQ(shared, 3u);  // every second tick
-  EXPECT_EQ(own, 3u);     // the others: where it is now
+  EXPECT_EQ(far, 2u);
+  EXPECT_EQ(near, 10u);
+  EXPECT_EQ(total, 12u * 150);  // everyone, every tick: their own zone moved
 }

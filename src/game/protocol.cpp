@@ -203,23 +203,22 @@ std::string error_message(int code, std::string_view reason) {
   return R"({"type":"error","code":)" + std::to_string(code) + R"(,"reason":)" + quote(reason) + "}";
 }
 
-std::string state_shared(const std::vector<PlayerState>& players, const Rosters& rosters) {
-  std::string out = R"("players":[)";
-  for (size_t i = 0; i < players.size(); ++i) {
-    auto& p = players[i];
-    out += fmt::format(R"({}{{"id":{},"name":{},"x":{},"y":{},"zone":{},"voice":{}}})", i ? "," : "", quote(p.id),
-                       quote(p.name), number(centimetres(p.x)), number(centimetres(p.y)), quote(p.zone),
-                       quote(p.voice));
-  }
-  out += R"(],"rosters":{)";
-  bool first = true;
-  for (auto& [zone, members] : rosters) {
-    out += (first ? "" : ",") + quote(zone) + ":[";
-    for (size_t i = 0; i < members.size(); ++i) out += (i ? "," : "") + quote(members[i]);
-    out += "]";
-    first = false;
-  }
-  return out + "}";
+std::string player_card(const PlayerCard& card) {
+  return quote(card.id) + R"(:{"name":)" + quote(card.name) + R"(,"voice":)" + quote(card.voice) + "}";
+}
+
+std::string zone_positions(const std::vector<Position>& positions) {
+  std::string out = "[";
+  for (auto& p : positions)
+    out += fmt::format(R"({}[{},{},{}])", out.size() > 1 ? "," : "", quote(p.id), number(centimetres(p.x)),
+                       number(centimetres(p.y)));
+  return out + "]";
+}
+
+std::string roster_json(const std::vector<std::string>& members) {
+  std::string out = "[";
+  for (auto& m : members) out += (out.size() > 1 ? "," : "") + quote(m);
+  return out + "]";
 }
 
 std::string state_you(const YouState& you) {
@@ -231,20 +230,22 @@ std::string state_you(const YouState& you) {
                      quote(you.conference), quote(you.voice.state), quote(you.voice.reason), hears);
 }
 
-std::string state_you_message(std::string_view you) {
-  std::string out = R"({"type":"state","you":)";
-  out += you;
-  out += "}";
-  return out;
-}
-
-std::string state_message(std::string_view shared, std::string_view you) {
-  std::string out = R"({"type":"state",)";
-  out += shared;
-  out += R"(,"you":)";
-  out += you;
-  out += "}";
-  return out;
+std::string state_message(const StateParts& parts) {
+  std::string out = R"({"type":"state")";
+  if (!parts.players.empty()) out.append(R"(,"players":{)").append(parts.players).append("}");
+  if (!parts.left.empty()) out.append(R"(,"left":[)").append(parts.left).append("]");
+  auto object = [&](const char* key, const auto& members) {
+    if (members.empty()) return;
+    out += fmt::format(R"(,"{}":{{)", key);
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (i) out += ",";
+      out.append(quote(members[i].first)).append(":").append(members[i].second);
+    }
+    out += "}";
+  };
+  object("zones", parts.zones);
+  object("rosters", parts.rosters);
+  return out.append(R"(,"you":)").append(parts.you).append("}");
 }
 
 }  // namespace confab::game

@@ -56,25 +56,38 @@ std::string world_json(const World& world);  // the "world" object of welcome, a
 std::string welcome_message(const std::string& player_id, const World& world);
 std::string error_message(int code, std::string_view reason);
 
-// A state message is what every client gets (players, rosters), written once
-// per tick, and each client's own part ("you").
-struct PlayerState {
+// A state message is put together for each client from pieces written once a
+// tick (StateSnapshot): the players' cards (what does not change as they walk),
+// each zone's positions and roster, and the client's own part ("you").
+struct PlayerCard {
   std::string id, name;
-  double x = 0, y = 0;
-  std::string zone;
   std::string voice;  // the VoiceStatus state
+};
+struct Position {
+  std::string_view id;
+  double x = 0, y = 0;
 };
 struct YouState {
   std::string id, zone, conference;
-  double x = 0, y = 0;  // where it is now (every tick, while the world's players may be sent less often)
+  double x = 0, y = 0;
   VoiceStatus voice;
   std::vector<std::pair<std::string, double>> hears;  // (zone, dB): its own zone at 0 first
 };
 using Rosters = std::map<std::string, std::vector<std::string>>;
-std::string state_shared(const std::vector<PlayerState>& players, const Rosters& rosters);
+// One member of a state's "players" object: "p1":{"name":"Ann","voice":"on"}.
+std::string player_card(const PlayerCard& card);
+// A zone's players where they are: [["p1",12.35,40],...] (to the centimetre).
+std::string zone_positions(const std::vector<Position>& positions);
+// A zone's conference roster: ["sip:ann@h",...].
+std::string roster_json(const std::vector<std::string>& members);
 std::string state_you(const YouState& you);
-std::string state_message(std::string_view shared, std::string_view you);
-// A state with only "you" in it: the players and rosters are as last sent.
-std::string state_you_message(std::string_view you);
+struct StateParts {
+  std::string_view players;  // player_card()s joined by ','; "" leaves "players" out
+  std::string_view left;     // quoted ids joined by ','; "" leaves "left" out
+  std::vector<std::pair<std::string_view, std::string_view>> zones;    // zone name, zone_positions()
+  std::vector<std::pair<std::string_view, std::string_view>> rosters;  // zone name, roster_json()
+  std::string_view you;                                               // state_you()
+};
+std::string state_message(const StateParts& parts);
 
 }  // namespace confab::game

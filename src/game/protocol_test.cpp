@@ -123,16 +123,25 @@ TEST(Protocol, WritesServerMessages) {
   EXPECT_NE(world_json(w).find(R"("voice":"client","proximity_m":0,)"), std::string::npos);
   EXPECT_EQ(error_message(409, "the name 'Ann' is \"taken\""),
             R"({"type":"error","code":409,"reason":"the name 'Ann' is \"taken\""})");
-  std::string shared = state_shared({{"p1", "Ann", 12.3456, 40, "nw", "on"}, {"p2", "Bob", -0.001, 99.999, "ne", "off"}},
-                                    {{"nw", {"sip:ann@h", "sip:x@h"}}, {"se", {}}});
-  EXPECT_EQ(shared, R"("players":[{"id":"p1","name":"Ann","x":12.35,"y":40,"zone":"nw","voice":"on"},)"
-                    R"({"id":"p2","name":"Bob","x":0,"y":100,"zone":"ne","voice":"off"}],)"
-                    R"("rosters":{"nw":["sip:ann@h","sip:x@h"],"se":[]})");
   std::string you =
       state_you({"p1", "nw", "sip:world-nw@h", 12.3456, 40, {"failed", "486 Busy"}, {{"nw", 0}, {"ne", -12.345}}});
   EXPECT_EQ(you, R"({"id":"p1","x":12.35,"y":40,"zone":"nw","conference":"sip:world-nw@h",)"
                  R"("voice":{"state":"failed","reason":"486 Busy"},"hears":[{"zone":"nw","db":0},{"zone":"ne","db":-12.3}]})");
-  EXPECT_EQ(state_message(shared, you), R"({"type":"state",)" + shared + R"(,"you":)" + you + "}");
-  EXPECT_EQ(state_you_message(you), R"({"type":"state","you":)" + you + "}");
-  EXPECT_EQ(state_shared({}, {}), R"("players":[],"rosters":{})");
+  EXPECT_EQ(player_card({"p2", "B\"o\nb", "on"}), R"("p2":{"name":"B\"o\nb","voice":"on"})");
+  std::string nw = zone_positions({{"p1", 12.3456, 40}, {"p3", -0.001, 99.999}});
+  EXPECT_EQ(nw, R"([["p1",12.35,40],["p3",0,100]])");
+  EXPECT_EQ(zone_positions({}), "[]");
+  EXPECT_EQ(roster_json({"sip:ann@h", "sip:\"x\"@h"}), R"(["sip:ann@h","sip:\"x\"@h"])");
+  EXPECT_EQ(roster_json({}), "[]");
+  StateParts parts;
+  parts.you = you;
+  EXPECT_EQ(state_message(parts), R"({"type":"state","you":)" + you + "}");  // only "you"
+  std::string card = player_card({"p1", "Ann", "on"});
+  parts.players = card;
+  parts.left = R"("p2","p4")";
+  parts.zones = {{"nw", nw}, {"ne", "[]"}};
+  parts.rosters = {{"nw", R"(["sip:ann@h"])"}};
+  EXPECT_EQ(state_message(parts), R"({"type":"state","players":{"p1":{"name":"Ann","voice":"on"}},"left":["p2","p4"],)"
+                                  R"("zones":{"nw":[["p1",12.35,40],["p3",0,100]],"ne":[]},"rosters":{"nw":["sip:ann@h"]},)"
+                                  R"("you":)" + you + "}");
 }

@@ -1,6 +1,7 @@
 // HTTP/1.1 requests from a part to another server (Boost.Beast): the service's
 // click-to-dial devices, the game server's calls to the conference admin API.
-// One request per connection, everything bounded by one deadline.
+// Each request bounded by one deadline. send_request uses a connection per
+// request; a Client keeps connections open for the next request to the same server.
 #pragma once
 
 #include <atomic>
@@ -42,7 +43,8 @@ struct ClientResponse {
 // Sends `request` on `io`'s thread; `done` runs there, once.
 void send_request(boost::asio::io_context& io, ClientRequest request, std::function<void(ClientResponse)> done);
 
-// A client with an I/O thread of its own.
+// A client with an I/O thread of its own, keeping connections open (HTTP/1.1
+// keep-alive) for the next request to the same server.
 class Client {
  public:
   Client();

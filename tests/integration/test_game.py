@@ -42,8 +42,37 @@ class Game(Proc):
             return r.status, r.headers.get("Content-Type"), r.read().decode()
 
 
+class GameSocket(WebSocket):
+    """The game's WebSocket with each state merged, as the page does, into the world the
+    client knows: {"type": "state", "players": [{id, name, voice, x, y, zone}, ...],
+    "rosters": {zone: [uri, ...]}, "you": {...}, "raw": the message itself}."""
+
+    def __init__(self, port=GAME):
+        super().__init__(port)
+        self.cards, self.zones, self.rosters, self.seq = {}, {}, {}, 0
+
+    def recv(self, timeout=5.0):
+        m = super().recv(timeout)
+        if not m or m.get("type") != "state":
+            return m
+        self.seq += 1
+        self.cards.update(m.get("players", {}))
+        for pid in m.get("left", []):
+            self.cards.pop(pid, None)
+        for zone, positions in m.get("zones", {}).items():
+            self.zones[zone] = (self.seq, positions)
+        self.rosters.update(m.get("rosters", {}))
+        where = {}  # a player is where the newest zone list that has it says
+        for zone, (seq, positions) in self.zones.items():
+            for pid, x, y in positions:
+                if pid in self.cards and (pid not in where or where[pid][0] < seq):
+                    where[pid] = (seq, {"id": pid, **self.cards[pid], "x": x, "y": y, "zone": zone})
+        players = sorted((p for _, p in where.values()), key=lambda p: int(p["id"][1:]))
+        return {"type": "state", "raw": m, "players": players, "rosters": dict(self.rosters), "you": m["you"]}
+
+
 def join(name, sip=None, port=GAME):
-    ws = WebSocket(port)
+    ws = GameSocket(port)
     ws.send({"type": "join", "name": name, "sip": sip or f"sip:{name.lower()}@127.0.0.1:5062"})
     welcome = ws.next("welcome")
     return ws, welcome["id"]

@@ -23,7 +23,8 @@ const el = (name, attrs = {}, ...kids) => {
 let world = null;  // GET /world, then the welcome's
 let ws = null;     // the game's WebSocket
 let me = null;     // my player id once welcomed
-let state = null;  // the last state message
+let state = null;  // the world as this client knows it: {players, rosters, you} (see mergeState)
+let known = null;  // what the state messages said so far (see mergeState)
 let voice = null;  // client voice mode: the ServiceVoice
 let scale = 1;     // canvas pixels per metre
 
@@ -59,11 +60,7 @@ function onMessage(m) {
     status("playing");
     if (world.voice === "client") voice = new ServiceVoice(serviceUrl(), render);
   } else if (m.type === "state") {
-    // A state may carry only "you": the players and rosters are then as before,
-    // but for this player's own place, which comes every tick.
-    state = {...(state || {}), ...m};
-    state.players = (state.players || []).map((p) => (p.id === m.you.id ? {...p, x: m.you.x, y: m.you.y,
-                                                                              zone: m.you.zone} : p));
+    state = mergeState(m);
     if (voice) voice.want(m.you.conference);
     render();
   } else if (m.type === "error") {
@@ -71,11 +68,34 @@ function onMessage(m) {
   }
 }
 
+// A state carries only what changed (docs/api.md, "state"): cards of players
+// who joined or changed ("players"), who left ("left"), the positions of whole
+// zones ("zones"), the rosters of zones ("rosters"), and "you". A player is
+// where the newest zone list that has it says.
+function mergeState(m) {
+  known = known || {cards: new Map(), zones: new Map(), rosters: {}, seq: 0};
+  known.seq++;
+  for (const [id, card] of Object.entries(m.players || {})) known.cards.set(id, card);
+  for (const id of m.left || []) known.cards.delete(id);
+  for (const [zone, list] of Object.entries(m.zones || {})) known.zones.set(zone, {seq: known.seq, list});
+  Object.assign(known.rosters, m.rosters || {});
+  const where = new Map();
+  for (const [zone, {seq, list}] of known.zones) {
+    for (const [id, x, y] of list) {
+      const card = known.cards.get(id);
+      if (card && !(where.get(id)?.seq > seq)) where.set(id, {id, name: card.name, voice: card.voice, x, y, zone, seq});
+    }
+  }
+  const players = [...where.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+  return {players, rosters: known.rosters, you: m.you};
+}
+
 function onClosed() {
   ws = null;
   status(me ? "disconnected" : "not connected");
   me = null;
   state = null;
+  known = null;
   held.clear();
   sent = "0,0";
   if (voice) voice.hangup();
