@@ -1,11 +1,6 @@
 // libFuzzer: bytes sent to a live ProxyServer over loopback UDP, so every input
 // goes through the transaction layer, validation, routing and the registrar.
 // A crash, leak or sanitizer report here is a bug in the request-handling path.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -15,6 +10,7 @@
 
 #include "proxy/proxy_server.h"
 #include "sip/event_loop.h"
+#include "sip/fuzz_datagrams.h"
 
 namespace {
 
@@ -23,8 +19,7 @@ constexpr uint16_t kPort = 15960;
 struct Harness {
   confab::sip::EventLoop loop;
   std::unique_ptr<confab::proxy::ProxyServer> proxy;
-  int sock = -1;
-  sockaddr_in to{};
+  confab::sip::FuzzDatagrams datagrams{kPort};
 
   Harness() {
     spdlog::set_level(spdlog::level::off);
@@ -44,13 +39,8 @@ struct Harness {
     c.auth_invite = true;
     c.resolv_conf = (std::filesystem::temp_directory_path() / "confab-fuzz-resolv.conf").string();
     proxy = std::make_unique<confab::proxy::ProxyServer>(loop, c);
-    sock = ::socket(AF_INET, SOCK_DGRAM, 0);
-    to.sin_family = AF_INET;
-    to.sin_port = htons(kPort);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   }
   ~Harness() {
-    ::close(sock);
     // Let in-flight work (failing DNS lookups, retransmissions) finish before tearing down.
     loop.run_for(std::chrono::milliseconds(1500));
     proxy.reset();
@@ -72,15 +62,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     });
   }
   if (size == 0 || size > 8000) return 0;
-  auto before = h->proxy->layer().stats();
-  ::sendto(h->sock, data, size, 0, reinterpret_cast<sockaddr*>(&h->to), sizeof h->to);
-  // Run the loop until the proxy has taken the datagram (or a short deadline).
-  for (int i = 0; i < 20; ++i) {
-    h->loop.run_for(std::chrono::milliseconds(1));
+  auto taken = [before = h->proxy->layer().stats()] {
     auto after = h->proxy->layer().stats();
-    if (after.received_requests + after.received_responses + after.bad_messages >
-        before.received_requests + before.received_responses + before.bad_messages)
-      break;
-  }
+    return after.received_requests + after.received_responses + after.bad_messages >
+           before.received_requests + before.received_responses + before.bad_messages;
+  };
+  h->datagrams.send(h->loop, data, size, taken);
   return 0;
 }
