@@ -1,6 +1,6 @@
 // confab-conf-load: the load generator of bench/conference_joins.sh.
 //
-//   confab-conf-load --server 127.0.0.1:5080 --size 50 --rate R --seconds S [--listen 127.0.0.1:5300]
+//   confab-conf-load --server 127.0.0.1:5080 --size 50 --rate R --seconds S [--listen 127.0.0.1:5300] [--hold H]
 //
 // Joins conferences at R joins/s for S seconds: join i INVITEs
 // sip:bench<i/size>@server (From sip:u<i>@..., a sendonly PCMU offer with a
@@ -9,6 +9,8 @@
 // INVITE got 200 within 2 s, the SUBSCRIBE got 2xx and its first NOTIFY came
 // within 2 s of the SUBSCRIBE; "dropped" counts joins whose call or
 // subscription the server ended afterwards.
+// With --hold H each join leaves (BYE, un-SUBSCRIBE) H s after it succeeded
+// ("left" counts them), so joins and leaves run at the same rate (bench/soak.sh).
 // Every NOTIFY received while the joins run (and 1 s after) is counted. The
 // figures are printed (a "failures:" line by reason if any, then the result
 // line), then all calls are hung up and all subscriptions dropped. The result:
@@ -52,8 +54,9 @@ struct Join {
   State state = State::Inviting;
   std::shared_ptr<sip::Call> call;
   std::unique_ptr<sip::Subscriber> sub;
-  Clock::time_point invited, subscribed;
+  Clock::time_point invited, subscribed, joined;
   bool sub_ok = false, notified = false;
+  bool left = false;  // it hung up and un-SUBSCRIBEd after --hold seconds
 };
 
 class Load : public sip::UserAgent::Handler, public sip::CallHandler, public sip::SubscriberHandler {
@@ -114,6 +117,21 @@ class Load : public sip::UserAgent::Handler, public sip::CallHandler, public sip
     }
   }
 
+  // With --hold: each join that has been in for `hold` leaves (BYE, un-SUBSCRIBE).
+  void leave_due(Clock::time_point now, Clock::duration hold) {
+    for (; next_leave_ < joins.size(); ++next_leave_) {
+      Join& j = joins[next_leave_];
+      if (j.state == Join::State::Failed) continue;
+      if (j.state != Join::State::Ok || now - j.joined < hold) break;
+      j.left = true;
+      by_sub_.erase(j.sub.get());
+      j.sub.reset();
+      if (j.call && !j.call->terminated()) j.call->hangup();
+      ++left;
+    }
+  }
+  int left = 0;
+
   void shutdown(std::chrono::milliseconds timeout) { ua_->shutdown(timeout); }
 
   // ---- SIP events ----
@@ -141,7 +159,7 @@ class Load : public sip::UserAgent::Handler, public sip::CallHandler, public sip
     auto it = by_call_.find(call.id());
     if (it == by_call_.end()) return;
     Join& j = joins[it->second];
-    if (j.state == Join::State::Failed) return;
+    if (j.state == Join::State::Failed || j.left) return;
     // A rejected INVITE reports its status in on_invite_response first.
     if (j.state == Join::State::Ok) {
       ++dropped;
@@ -195,6 +213,7 @@ class Load : public sip::UserAgent::Handler, public sip::CallHandler, public sip
     auto now = Clock::now();
     if (now - j.subscribed > kTimeout) return fail(j, "notify_timeout");
     j.state = Join::State::Ok;
+    j.joined = now;
     ++ok;
     last_ok = now;
   }
@@ -211,7 +230,7 @@ class Load : public sip::UserAgent::Handler, public sip::CallHandler, public sip
   std::unique_ptr<sip::UserAgent> ua_;
   std::unordered_map<std::string, size_t> by_call_;
   std::unordered_map<sip::Subscriber*, size_t> by_sub_;
-  size_t first_open_ = 0;
+  size_t first_open_ = 0, next_leave_ = 0;
 };
 
 double percentile(std::vector<double> v, double p) {
@@ -233,12 +252,14 @@ int main(int argc, char** argv) {
   CLI::App app{"confab-conf-load: conference join load for bench/conference_joins.sh"};
   std::string server = "127.0.0.1:5080", listen = "127.0.0.1:5300";
   int size = 50;
-  double rate = 100, seconds = 5;
+  double rate = 100, seconds = 5, hold = 0;
   app.add_option("--server", server, "conference server HOST:PORT")->capture_default_str();
   app.add_option("--listen", listen, "our SIP address HOST:PORT (UDP)")->capture_default_str();
   app.add_option("--size", size, "participants per conference")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--rate", rate, "joins per second")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--seconds", seconds, "seconds of joining")->capture_default_str()->check(CLI::Range(0.1, 600.0));
+  app.add_option("--hold", hold, "seconds each join stays before it leaves (0: until the end)")
+      ->capture_default_str()->check(CLI::Range(0.0, 600.0));
   CLI11_PARSE(app, argc, argv);
 
   signal(SIGALRM, on_watchdog);
@@ -260,6 +281,7 @@ int main(int argc, char** argv) {
     size_t due = std::min(total, static_cast<size_t>(rate * elapsed));
     while (load.joins.size() < due) load.start_join();
     load.check_timeouts(now);
+    if (hold > 0) load.leave_due(now, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(hold)));
   });
   // Joins, then until each one succeeded or failed (at most 2 s + 2 s after the last).
   auto limit = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)) + 4500ms;
@@ -281,9 +303,9 @@ int main(int argc, char** argv) {
   }
   char line[320];
   std::snprintf(line, sizeof line,
-                "joins=%zu ok=%d failed=%d achieved_rate=%.1f dropped=%d notifies=%llu notifies_per_join=%.1f "
+                "joins=%zu ok=%d failed=%d achieved_rate=%.1f dropped=%d left=%d notifies=%llu notifies_per_join=%.1f "
                 "p50_ms=%.1f p99_ms=%.1f",
-                n, load.ok, load.failed + static_cast<int>(total - n), achieved, load.dropped,
+                n, load.ok, load.failed + static_cast<int>(total - n), achieved, load.dropped, load.left,
                 static_cast<unsigned long long>(load.notifies), n ? static_cast<double>(load.notifies) / n : 0.0,
                 percentile(load.latencies_ms, 0.50), percentile(load.latencies_ms, 0.99));
   std::cout << line << std::endl;
