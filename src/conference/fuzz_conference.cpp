@@ -35,19 +35,11 @@ struct Harness {
   }
 };
 
-Harness* h = nullptr;
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (!h) {
-    h = new Harness();
-    std::atexit([] {
-      delete h;
-      h = nullptr;
-    });
-  }
+  auto& h = confab::sip::fuzz_harness<Harness>();
   if (size == 0 || size > 8000) return 0;
-  h->datagrams.send(h->loop, data, size, [] { return false; }, 3);
+  h.datagrams.send(h.loop, data, size, [] { return false; }, 3);
   return 0;
 }

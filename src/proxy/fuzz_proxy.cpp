@@ -47,26 +47,16 @@ struct Harness {
   }
 };
 
-Harness* h = nullptr;
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (!h) {
-    h = new Harness();
-    // Tear the proxy down at exit so LeakSanitizer sees what it really leaked,
-    // not what is still in flight (transactions, DNS lookups) when fuzzing stops.
-    std::atexit([] {
-      delete h;
-      h = nullptr;
-    });
-  }
+  auto& h = confab::sip::fuzz_harness<Harness>();
   if (size == 0 || size > 8000) return 0;
-  auto taken = [before = h->proxy->layer().stats()] {
-    auto after = h->proxy->layer().stats();
+  auto taken = [&h, before = h.proxy->layer().stats()] {
+    auto after = h.proxy->layer().stats();
     return after.received_requests + after.received_responses + after.bad_messages >
            before.received_requests + before.received_responses + before.bad_messages;
   };
-  h->datagrams.send(h->loop, data, size, taken);
+  h.datagrams.send(h.loop, data, size, taken);
   return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 
 #include "sip/event_loop.h"
@@ -42,5 +43,21 @@ class FuzzDatagrams {
   int sock_;
   sockaddr_in to_{};
 };
+
+// The fuzz target's Harness (a loop, the part, FuzzDatagrams), made at the
+// first input and torn down at exit, so that LeakSanitizer sees what the part
+// really leaked rather than what it still holds.
+template <typename Harness>
+Harness& fuzz_harness() {
+  static Harness* harness = nullptr;
+  if (!harness) {
+    harness = new Harness();
+    std::atexit([] {
+      delete harness;
+      harness = nullptr;
+    });
+  }
+  return *harness;
+}
 
 }  // namespace confab::sip
