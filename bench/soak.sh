@@ -57,7 +57,7 @@ service=$pid; wait_port "$SERVICE" "$service"
 for _ in $(seq 50); do [ -S "$OUT/run/confab/service.sock" ] && break; sleep 0.1; done
 
 # The load.
-calls=$((CPS * SECONDS_TOTAL))
+calls=$((CPS * (SECONDS_TOTAL + 60)))  # more than it can place: stopped at the end
 start "$(cpu 1)" uas sipp -sn uas -i 127.0.0.1 -p "$UAS" -nostdin -m "$calls" -timeout $((SECONDS_TOTAL + 60))s \
   -trace_stat -fd 1 -stf "$OUT/uas.csv"
 uas=$pid
@@ -93,11 +93,15 @@ declare -A rss1 fd1
 for i in "${!parts[@]}"; do read -r rss1[${parts[$i]}] fd1[${parts[$i]}] < <(usage "${parts[$i]}" "${ppids[$i]}"); done
 touch "$OUT/stop"
 
-# Bounded waits for the load to finish: SIPp ends after its calls, the join tool
-# after its seconds (+ its own watchdog), the API loops after their current round.
-for _ in $(seq 600); do kill -0 "$uac" 2>/dev/null || kill -0 "$joins" 2>/dev/null || break; sleep 0.1; done
-wait "$uac" 2>/dev/null; uac_rc=$?
-wait "$joins" 2>/dev/null; joins_rc=$?
+# The load stops: SIPp places no new call (SIGUSR1) and ends when its calls have,
+# the join tool ends after its seconds (its own watchdog bounds it), the API loop
+# after its current round. Every wait is bounded.
+kill -USR1 "$uac" 2>/dev/null || true
+for _ in $(seq 300); do kill -0 "$uac" 2>/dev/null || kill -0 "$joins" 2>/dev/null || break; sleep 0.1; done
+kill "$uac" 2>/dev/null && echo "SIPp had not ended 30 s after the load stopped" >&2
+wait "$uac" 2>/dev/null || true
+joins_rc=0
+wait "$joins" 2>/dev/null || joins_rc=$?
 for _ in $(seq 300); do kill -0 "$api" 2>/dev/null || break; sleep 0.1; done
 alive=""
 for i in "${!parts[@]}"; do kill -0 "${ppids[$i]}" 2>/dev/null || alive+=" ${parts[$i]} died"; done
@@ -112,11 +116,11 @@ api_failed=0
 
 echo "== soak: ${SECONDS_TOTAL} s (warm-up ${WARMUP} s) on $cpus cores: SIPp $CPS calls/s of ${CALL_MS} ms through the proxy," \
   "$JOINS joins/s (each subscribed, leaving after $HOLD s), an API client loop"
-echo "calls: $ok_calls successful, $failed_calls failed (SIPp uac exit $uac_rc)"
+echo "calls: $ok_calls successful ($((ok_calls / SECONDS_TOTAL))/s), $failed_calls failed"
 echo "conference: $join_line (tool exit $joins_rc)"
 echo "API: $api_rounds rounds of Join + SameDeviceJoin + Hangup, $api_failed requests failed"
 status=0 worst=0
-[ "$uac_rc" = 0 ] && [ "$failed_calls" = 0 ] || status=1
+[ "$failed_calls" = 0 ] && [ "$ok_calls" -gt 0 ] || status=1
 [ "$joins_rc" = 0 ] || status=1
 [ "$api_failed" = 0 ] && [ "$api_rounds" -gt 0 ] || status=1
 [ -z "$alive" ] || { echo "parts:$alive"; status=1; }
