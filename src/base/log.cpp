@@ -1,5 +1,7 @@
 #include "base/log.h"
 
+#include "base/log_context.h"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <sys/stat.h>
@@ -77,6 +79,12 @@ LogFormat detected_log_format() {
 
 void set_log_format(LogFormat format) { g_format = format; }
 
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) {
+  for (std::string_view known : {"trace", "debug", "info", "warn", "error", "off"})
+    if (name == known) return spdlog::level::from_str(std::string(name));
+  return std::nullopt;
+}
+
 std::string format_log_line(LogFormat format, std::string_view part, spdlog::level::level_enum level,
                             std::chrono::system_clock::time_point time, std::string_view message) {
   auto level_name = spdlog::level::to_string_view(level);
@@ -87,8 +95,10 @@ std::string format_log_line(LogFormat format, std::string_view part, spdlog::lev
     return line;
   }
   auto quoted = [](std::string_view s) { return boost::json::serialize(boost::json::string(s)); };
+  auto call = split_call_log_prefix(message);  // a CallLog's "[call-id=...] " becomes a field of its own
   return "{\"time\":\"" + utc_time(time) + "\",\"part\":" + quoted(part) + ",\"level\":" + quoted(lvl) +
-         ",\"message\":" + quoted(message) + "}";
+         (call.call_id ? ",\"call_id\":" + quoted(*call.call_id) : std::string()) + ",\"message\":" + quoted(call.text) +
+         "}";
 }
 
 void init_logging(std::string_view process_name, std::string_view level) {

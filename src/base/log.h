@@ -12,6 +12,7 @@ namespace confab::base {
 // How each line is written (--log-format):
 //   text     "2026-12-07 15:00:00.123 proxy info text" (a terminal, a file)
 //   json     {"time":"2026-12-07T15:00:00.123Z","part":"proxy","level":"info","message":"text"}
+//            (lines about a call also have "call_id", see base/log_context.h)
 //            (one object per line, for log shippers)
 //   journal  "<6>proxy: text": the syslog priority prefix journald reads, no time
 //            (journald adds its own); the default when stderr is the journal
@@ -22,6 +23,11 @@ std::optional<LogFormat> parse_log_format(std::string_view name);
 LogFormat detected_log_format();
 // For every later init_logging() (main sets it from --log-format before a part starts).
 void set_log_format(LogFormat format);
+
+// The level a name given at run time means (confab ctl PART log-level, the service's
+// <LogLevel>): one of kLogLevelNames, else nullopt.
+inline constexpr std::string_view kLogLevelNames = "trace, debug, info, warn, error, off";
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name);
 
 // Sets the process-wide log level from a name ("trace", "debug", "info", "warn",
 // "error", "off"); unknown names fall back to "info". Also names the process in

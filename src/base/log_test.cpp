@@ -17,6 +17,15 @@ TEST(LogFormat, ParsesTheThreeNames) {
   EXPECT_FALSE(parse_log_format(""));
 }
 
+TEST(LogLevel, OnlyTheDocumentedNamesAreLevels) {
+  EXPECT_EQ(parse_log_level("debug"), spdlog::level::debug);
+  EXPECT_EQ(parse_log_level("warn"), spdlog::level::warn);
+  EXPECT_EQ(parse_log_level("off"), spdlog::level::off);
+  EXPECT_FALSE(parse_log_level("verbose"));
+  EXPECT_FALSE(parse_log_level("DEBUG"));
+  EXPECT_FALSE(parse_log_level("warning"));  // spdlog's own name for warn: not one of ours
+}
+
 TEST(LogFormat, JsonLinesAreOneValidObjectWhateverTheMessage) {
   std::string message = "call \"a\\b\"\nsecond line\x01 caf\xc3\xa9";
   auto line = format_log_line(LogFormat::Json, "proxy", spdlog::level::warn, kTime, message);

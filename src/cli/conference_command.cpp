@@ -26,6 +26,42 @@ struct ConferenceArgs {
   std::string sip_trace;
 };
 
+// The configuration as the command line and --config say now (at start and at each reload).
+conference::ConferenceConfig build_config(const ConferenceArgs& a) {
+  conference::ConferenceConfig c;
+  if (!a.check_config.empty()) conference::load_conference_config(a.check_config, c);
+  if (!a.config_file.empty()) conference::load_conference_config(a.config_file, c);
+  if (!a.listen.empty() || c.listen.empty()) c.listen = parse_listen(a.listen, "udp:127.0.0.1:5080");
+  if (!a.mixer.empty()) c.mixer = a.mixer;
+  if (!a.outbound_proxy.empty()) c.outbound_proxy = a.outbound_proxy;
+  for (auto& d : a.domains) c.domains.push_back(d);
+  if (!a.admin.empty()) {
+    auto admin = base::parse_host_port(a.admin, "--admin");
+    c.admin_host = admin.host;
+    c.admin_port = admin.port;
+  }
+  if (!a.admin_token.empty() && !a.admin_token_file.empty())
+    throw std::invalid_argument("give --admin-token or --admin-token-file, not both");
+  if (!a.admin_token.empty()) {
+    c.admin_token = a.admin_token;
+    c.admin_token_file.clear();
+  }
+  if (!a.admin_token_file.empty()) {
+    c.admin_token_file = a.admin_token_file;
+    c.admin_token.clear();
+  }
+  if (!c.admin_token_file.empty()) c.admin_token = base::read_secret_file(c.admin_token_file, "--admin-token-file");
+  if (a.max_participants) c.max_participants = a.max_participants;
+  if (a.max_conferences) c.max_conferences = a.max_conferences;
+  if (a.max_subscribers >= 0) c.max_subscribers = static_cast<size_t>(a.max_subscribers);
+  if (a.max_subscription_expires >= 0) c.max_subscription_expires = static_cast<unsigned>(a.max_subscription_expires);
+  if (a.notify_interval_ms >= 0) c.notify_interval_ms = static_cast<unsigned>(a.notify_interval_ms);
+  if (a.transaction_timeout_ms) c.transaction_timeout_ms = a.transaction_timeout_ms;
+  if (!a.sip_trace.empty()) c.sip_trace = a.sip_trace;
+  if (!a.control.empty()) c.control = a.control;
+  return c;
+}
+
 }  // namespace
 
 void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& runner) {
@@ -62,38 +98,9 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
       if (a->check_config.empty()) base::init_logging("conference", global.log_level);
-      conference::ConferenceConfig c;
-      if (!a->check_config.empty()) conference::load_conference_config(a->check_config, c);
-      if (!a->config_file.empty()) conference::load_conference_config(a->config_file, c);
-      if (!a->listen.empty() || c.listen.empty()) c.listen = parse_listen(a->listen, "udp:127.0.0.1:5080");
-      if (!a->mixer.empty()) c.mixer = a->mixer;
-      if (!a->outbound_proxy.empty()) c.outbound_proxy = a->outbound_proxy;
-      for (auto& d : a->domains) c.domains.push_back(d);
-      if (!a->admin.empty()) {
-        auto admin = base::parse_host_port(a->admin, "--admin");
-        c.admin_host = admin.host;
-        c.admin_port = admin.port;
-      }
-      if (!a->admin_token.empty() && !a->admin_token_file.empty())
-        throw std::invalid_argument("give --admin-token or --admin-token-file, not both");
-      if (!a->admin_token.empty()) {
+      if (!a->admin_token.empty() && a->admin_token_file.empty())
         spdlog::warn(base::secret_on_command_line_warning("--admin-token", "--admin-token-file"));
-        c.admin_token = a->admin_token;
-        c.admin_token_file.clear();
-      }
-      if (!a->admin_token_file.empty()) {
-        c.admin_token_file = a->admin_token_file;
-        c.admin_token.clear();
-      }
-      if (!c.admin_token_file.empty()) c.admin_token = base::read_secret_file(c.admin_token_file, "--admin-token-file");
-      if (a->max_participants) c.max_participants = a->max_participants;
-      if (a->max_conferences) c.max_conferences = a->max_conferences;
-      if (a->max_subscribers >= 0) c.max_subscribers = static_cast<size_t>(a->max_subscribers);
-      if (a->max_subscription_expires >= 0) c.max_subscription_expires = static_cast<unsigned>(a->max_subscription_expires);
-      if (a->notify_interval_ms >= 0) c.notify_interval_ms = static_cast<unsigned>(a->notify_interval_ms);
-      if (a->transaction_timeout_ms) c.transaction_timeout_ms = a->transaction_timeout_ms;
-      if (!a->sip_trace.empty()) c.sip_trace = a->sip_trace;
-      if (!a->control.empty()) c.control = a->control;
+      conference::ConferenceConfig c = build_config(*a);
       if (!a->check_config.empty()) return config_ok(a->check_config);
       auto trace = start_sip_trace(c.sip_trace);
       sip::EventLoop loop;
@@ -104,12 +111,20 @@ void add_conference_command(CLI::App& app, const GlobalOptions& global, Runner& 
                    c.domains.empty() ? "" : ", domain " + c.domains.front(),
                    c.outbound_proxy.empty() ? "" : ", outbound proxy " + c.outbound_proxy,
                    c.admin_host.empty() ? "" : ", admin API " + base::HostPort{c.admin_host, c.admin_port}.str());
+      auto reload = [&server, a] {
+        try {
+          return server.reload(build_config(*a));
+        } catch (const std::exception& e) {  // a broken file: keep running as before
+          spdlog::error("reload: {}; nothing changed", e.what());
+          return std::string("nothing changed: ") + e.what();
+        }
+      };
       std::unique_ptr<control::ControlServer> control;
       if (!c.control.empty()) {
         control = std::make_unique<control::ControlServer>(loop, c.control, "conference");
-        conference::add_conference_commands(*control, server);
+        conference::add_conference_commands(*control, server, reload);
       }
-      stop_on_signals([&loop] { loop.stop(); });
+      stop_on_signals([&loop] { loop.stop(); }, [&loop, reload] { loop.post([reload] { reload(); }); });
       loop.run();
       control.reset();
       server.shutdown();

@@ -31,12 +31,16 @@ int service_command(const CtlArgs& a) {
     request = api::ApiMessage("State");
   else if (a.command == "hangup")
     request = a.args.empty() ? api::ApiMessage("Hangup") : api::ApiMessage("Hangup").set("call", a.args[0]);
+  else if (a.command == "log-level")
+    request = a.args.empty() ? api::ApiMessage("LogLevel") : api::ApiMessage("LogLevel").set("level", a.args[0]);
   else if (a.command == "help") {
     std::cout << "calls: the calls now\ndevices: the devices and which is the default\n"
-                 "state: everything the chooser page shows\nhangup [CALL]: ends the current call, or CALL\n";
+                 "state: everything the chooser page shows\nhangup [CALL]: ends the current call, or CALL\n"
+                 "log-level [LEVEL]: the log level now, or set it (trace, debug, info, warn, error, off)\n";
     return 0;
   } else {
-    std::cerr << "confab ctl: no command '" << a.command << "' for the service (calls, devices, state, hangup)\n";
+    std::cerr << "confab ctl: no command '" << a.command
+              << "' for the service (calls, devices, state, hangup, log-level)\n";
     return 2;
   }
   auto client = api::ApiClient::unix_socket(a.socket.empty() ? service::runtime_dir() + "/service.sock" : a.socket);

@@ -18,6 +18,7 @@ struct WebArgs {
   size_t max_viewers = 1000;
   size_t max_viewers_per_page = 200;
   double linger_s = 5;
+  std::string sip_trace;
 };
 
 web::WebOptions web_options(const WebArgs& a) {
@@ -57,10 +58,12 @@ void add_web_command(CLI::App& app, const GlobalOptions& global, Runner& runner)
       ->capture_default_str();
   cmd->add_option("--linger", a->linger_s, "seconds a conference stays subscribed after its last viewer left")
       ->capture_default_str();
+  add_sip_trace_option(*cmd, a->sip_trace);
   cmd->callback([a, &global, &runner] {
     runner = [a, &global]() -> int {
       base::init_logging("web", global.log_level);
       web::WebOptions o = web_options(*a);
+      auto trace = start_sip_trace(a->sip_trace);  // before the site's user agent, which it taps
       sip::EventLoop loop;
       web::WebServer server(loop, o);
       std::string apis;

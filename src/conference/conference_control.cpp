@@ -8,7 +8,8 @@ namespace json = boost::json;
 using control::Answer;
 using control::Args;
 
-void add_conference_commands(control::ControlServer& control, ConferenceServer& server) {
+void add_conference_commands(control::ControlServer& control, ConferenceServer& server,
+                             std::function<std::string()> reload) {
   control.add("conferences", "", "every conference with its participants (as GET /conferences)",
               [&server](const Args&) { return Answer::done(json::parse(server.conferences_json())); });
   control.add("conference", "ID", "one conference (as GET /conferences/ID)", [&server](const Args& args) {
@@ -27,6 +28,8 @@ void add_conference_commands(control::ControlServer& control, ConferenceServer& 
                 return server.remove_participant(args[0]) ? Answer::done(json::string("hanging up " + args[0]))
                                                           : Answer::fail("no participant '" + args[0] + "'");
               });
+  control.add("reload", "", "re-reads the configuration and applies what can change live (also on SIGHUP)",
+              [reload](const Args&) { return Answer::done(json::string(reload())); });
 }
 
 }  // namespace confab::conference

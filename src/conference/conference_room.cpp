@@ -1,5 +1,7 @@
 #include "conference/conference_room.h"
 
+#include "base/log_context.h"
+
 #include <spdlog/spdlog.h>
 
 #include <ctime>
@@ -162,7 +164,8 @@ void ConferenceRoom::on_notify_response(sip::Notifier& notifier, int status) {
 }
 
 void ConferenceRoom::on_ended(sip::Notifier& notifier, std::string_view why) {
-  spdlog::debug("conference {}: subscription of {} ended ({})", id_, notifier.subscriber(), why);
+  base::CallLog(notifier.request().call_id())
+      .debug("conference {}: subscription of {} ended ({})", id_, notifier.subscriber(), why);
   subscriptions_.erase(notifier.id());
 }
 

@@ -7,9 +7,11 @@
 #include <algorithm>
 
 #include "conference/admin_api.h"
+#include "base/log_context.h"
 #include "conference_events/conference_info.h"
 #include "http/http_server.h"
 #include "mixer/mix_engine.h"  // the mixer's gain range
+#include "sip/sdp.h"
 #include "sip/uri.h"
 
 namespace confab::conference {
@@ -112,9 +114,11 @@ ConferenceServer::Target ConferenceServer::conference_of(const sip::Message& req
   if (!config_.domains.empty() && uri->host() != ua_->host() &&
       std::find(config_.domains.begin(), config_.domains.end(), uri->host()) == config_.domains.end())
     return {"", 404, "Domain Not Served Here"};
-  t.id = uri->user();
+  t.id = uri->user_unescaped();  // RFC 3261 19.1.4: "%72oom" is "room"
   if (t.id.empty()) return {"", 404, "No Conference Id (call sip:<id>@this-server)"};
-  if (!valid_conference_id(t.id)) return {"", 400, "Bad Conference Id"};
+  if (t.id.size() > 64) return {"", 400, "Conference Id Too Long (at most 64)"};
+  // A well-formed URI naming an id no conference can have: not found, and why.
+  if (!valid_conference_id(t.id)) return {"", 404, "No Such Conference (ids are letters, digits, - _ . ~ +)"};
   return t;
 }
 
@@ -188,9 +192,12 @@ void ConferenceServer::on_incoming_call(const std::shared_ptr<sip::Call>& call, 
   const sip::Message& msg = invite.message();
   Target t = conference_of(msg);
   if (t.status) {
-    spdlog::warn("INVITE {} from {}: {} {} (call-id {})", msg.request_uri(), msg.from_uri(), t.status, t.reason,
-                 msg.call_id());
+    base::CallLog(msg.call_id()).warn("INVITE {} from {}: {} {}", msg.request_uri(), msg.from_uri(), t.status, t.reason);
     invite.respond(t.status, t.reason);
+    return;
+  }
+  if (!sip::accepts_sdp(msg.header_values("Accept"))) {  // the mixer's answer is SDP
+    invite.respond(406, "Not Acceptable", {{"Accept", "application/sdp"}});
     return;
   }
   if (auto header = msg.header("Replaces")) {
@@ -199,7 +206,7 @@ void ConferenceServer::on_incoming_call(const std::shared_ptr<sip::Call>& call, 
     if (!replaces) {
       invite.respond(400, "Bad Replaces Header");
     } else if (!p) {  // RFC 3891 section 3: no such dialog
-      spdlog::warn("INVITE with Replaces from {}: no dialog {} (call-id {})", msg.from_uri(), *header, msg.call_id());
+      base::CallLog(msg.call_id()).warn("INVITE with Replaces from {}: no dialog {}", msg.from_uri(), *header);
       invite.respond(481, "Call/Transaction Does Not Exist");
     } else if (replaces->early_only && p->connected()) {
       invite.respond(486, "Busy Here");
@@ -211,12 +218,12 @@ void ConferenceServer::on_incoming_call(const std::shared_ptr<sip::Call>& call, 
   int status = 0;
   std::string reason;
   if (!admit(t.id, &status, &reason)) {
-    spdlog::warn("conference {}: {} refused: {} {} (call-id {})", t.id, msg.from_uri(), status, reason, msg.call_id());
+    base::CallLog(msg.call_id()).warn("conference {}: {} refused: {} {}", t.id, msg.from_uri(), status, reason);
     invite.respond(status, reason);
     return;
   }
   Participant& p = new_participant(t.id);
-  spdlog::info("conference {}: {} joining as {} (call-id {})", t.id, msg.from_uri(), p.id(), msg.call_id());
+  base::CallLog(msg.call_id()).info("conference {}: {} joining as {}", t.id, msg.from_uri(), p.id());
   p.dial_in(call, std::move(invite));
 }
 
@@ -237,10 +244,10 @@ void ConferenceServer::join_replacing(Participant& p, const std::shared_ptr<sip:
     close_if_empty(to);
     return;
   }
-  spdlog::info("participant {}: dialog replaced ({} -> {})", p.id(), from, to);
+  p.log().info("participant {}: dialog replaced ({} -> {})", p.id(), from, to);
   if (to != from)
-    move_between_rooms(p, to, [](int status, const std::string& reason) {
-      if (status >= 300) spdlog::error("move after Replaces failed: {} {}", status, reason);
+    move_between_rooms(p, to, [log = p.log(), pid = p.id()](int status, const std::string& reason) {
+      if (status >= 300) log.error("participant {}: move after Replaces failed: {} {}", pid, status, reason);
     });
 }
 
@@ -250,7 +257,7 @@ void ConferenceServer::move_between_rooms(Participant& p, const std::string& to,
     Participant* moved = participant(pid);
     if (!moved) return;
     if (!ok) {
-      spdlog::error("participant {}: the mixer refused the move to {} ({}); hanging up", pid, to, status);
+      moved->log().error("participant {}: the mixer refused the move to {} ({}); hanging up", pid, to, status);
       moved->hangup();
       close_if_empty(to);
       done(502, "the mixer refused the move");
@@ -260,7 +267,7 @@ void ConferenceServer::move_between_rooms(Participant& p, const std::string& to,
     --headcount_[from];
     ++headcount_[to];
     if (ConferenceRoom* r = room(to); r && moved->connected() && !moved->leaving()) r->add(*moved);
-    spdlog::info("participant {}: moved from {} to {}", pid, from, to);
+    moved->log().info("participant {}: moved from {} to {}", pid, from, to);
     close_if_empty(from);
     done(200, "OK");
   });
@@ -281,8 +288,9 @@ void ConferenceServer::on_subscribe(const std::shared_ptr<sip::Notifier>& subscr
   } else if (!accepts_conference_info(msg)) {
     subscription->reject(406, "Not Acceptable");
   } else if (r->subscribers() >= config_.max_subscribers) {
-    spdlog::warn("conference {}: SUBSCRIBE from {} refused: {} subscribers already", t.id, msg.from_uri(),
-                 r->subscribers());
+    base::CallLog(msg.call_id())
+        .warn("conference {}: SUBSCRIBE from {} refused: {} subscribers already", t.id, msg.from_uri(),
+              r->subscribers());
     subscription->reject(503, "Too Many Subscribers");
   } else {
     subscription->accept(config_.max_subscription_expires);
@@ -344,7 +352,8 @@ ConferenceServer::ReferOutcome ConferenceServer::handle_refer(const std::string&
     for (auto& [id, p] : r->participants()) {
       auto user = sip::Uri::parse(p->uri()), contact = sip::Uri::parse(p->contact());
       if ((user && user->equivalent(*uri)) || (contact && contact->equivalent(*uri))) {
-        spdlog::info("conference {}: {} removed by {}", conference, p->uri(), refer.from_uri());
+        p->log().info("conference {}: {} ({}) removed by {} (REFER with method=BYE)", conference, p->uri(), id,
+                      refer.from_uri());
         p->hangup();
         return {202, "Accepted", true};
       }
@@ -365,8 +374,10 @@ ConferenceServer::ReferOutcome ConferenceServer::handle_refer(const std::string&
     participants_.erase(p.id());
     return {500, "Cannot Dial Out"};
   }
-  spdlog::info("conference {}: {} dialling out to {} for {}{}", conference, p.id(), uri->str(), refer.from_uri(),
-               config_.outbound_proxy.empty() ? "" : " (through " + config_.outbound_proxy + ")");
+  // The dial-out's Call-ID is known from its first response: the REFER's is the one to follow until then.
+  base::CallLog(refer.call_id())
+      .info("conference {}: {} dialling out to {} for {}{}", conference, p.id(), uri->str(), refer.from_uri(),
+            config_.outbound_proxy.empty() ? "" : " (through " + config_.outbound_proxy + ")");
   dial_progress_[p.id()] = std::move(progress);
   r->add(p);
   return {202, "Accepted"};
@@ -375,7 +386,7 @@ ConferenceServer::ReferOutcome ConferenceServer::handle_refer(const std::string&
 // ---- participants ----
 
 void ConferenceServer::on_connected(Participant& p) {
-  spdlog::info("conference {}: {} ({}) joined", p.conference(), p.uri(), p.id());
+  p.log().info("conference {}: {} ({}) joined", p.conference(), p.uri(), p.id());
   if (p.leaving()) return;
   ++counters_.joined;
   if (ConferenceRoom* r = room(p.conference())) r->add(p);
@@ -398,7 +409,7 @@ void ConferenceServer::on_leaving(Participant& p) {
 }
 
 void ConferenceServer::on_ended(Participant& p, int status, std::string_view reason) {
-  spdlog::info("conference {}: {} ({}) left ({} {})", p.conference(), p.uri(), p.id(), status, reason);
+  p.log().info("conference {}: {} ({}) left ({} {})", p.conference(), p.uri(), p.id(), status, reason);
   ++counters_.left;
   if (auto it = dial_progress_.find(p.id()); it != dial_progress_.end()) {
     auto progress = it->second;
@@ -451,41 +462,22 @@ void ConferenceServer::listen_participant(const std::string& pid, const std::str
   if (!p->connected() || p->leaving()) return done(409, kNotConnected);
   if (db && conference == p->conference()) return done(400, "a participant hears its own conference already");
   bool linked = p->listening().contains(conference);
-  auto answered = [pid, conference, db, linked, done = std::move(done)](bool ok, int status, const std::string& why) {
+  auto answered = [pid, log = p->log(), conference, db, linked, done = std::move(done)](bool ok, int status,
+                                                                                      const std::string& why) {
     if (!ok) {
-      spdlog::warn("participant {}: the mixer refused to {} {}: {} {}", pid, db ? "listen to" : "stop listening to",
+      log.warn("participant {}: the mixer refused to {} {}: {} {}", pid, db ? "listen to" : "stop listening to",
                    conference, status, why);
       return done(502, "the mixer refused: " + why);
     }
     // A new or ended link is logged; gain changes (a game: many a second) only at debug level.
     auto level = db.has_value() == linked ? spdlog::level::debug : spdlog::level::info;
     if (db)
-      spdlog::log(level, "participant {}: listens to conference {} at {} dB", pid, conference, *db);
+      log.log(level, "participant {}: listens to conference {} at {} dB", pid, conference, *db);
     else if (linked)
-      spdlog::log(level, "participant {}: no longer listens to conference {}", pid, conference);
+      log.log(level, "participant {}: no longer listens to conference {}", pid, conference);
     done(200, "OK");
   };
   p->listen(conference, db, std::move(answered));
-}
-
-bool ConferenceServer::remove_participant(const std::string& pid) {
-  Participant* p = participant(pid);
-  if (!p) return false;
-  p->hangup();
-  return true;
-}
-
-bool ConferenceServer::end_conference(const std::string& id) {
-  if (!room(id)) return false;
-  // Everyone counted in it, also those still being dialled; a hangup may end a
-  // participant at once (which edits participants_), so the list comes first.
-  std::vector<std::string> in;
-  for (auto& [pid, p] : participants_)
-    if (p->conference() == id) in.push_back(pid);
-  spdlog::info("conference {}: ended by the admin API, hanging up {} participant(s)", id, in.size());
-  for (auto& pid : in)
-    if (Participant* p = participant(pid)) p->hangup();
-  return true;
 }
 
 }  // namespace confab::conference

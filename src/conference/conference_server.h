@@ -48,6 +48,10 @@ class ConferenceServer final : public sip::UserAgent::Handler, public Participan
   // GET /metrics of the admin API: what the server counts (SIP thread).
   void add_metrics(http::MetricsPage& page) const;
   const ConferenceConfig& config() const { return config_; }
+  // Applies what can change while running from `fresh` (limits, domains, outbound
+  // proxy) and says what it changed and what needs a restart (conference_operations.cpp).
+  // Throws std::runtime_error, changing nothing, on a setting it cannot use.
+  std::string reload(const ConferenceConfig& fresh);
   sip::EventLoop& loop() { return loop_; }
 
   // sip::UserAgent::Handler

@@ -43,6 +43,7 @@ Participant::~Participant() {
 void Participant::dial_in(std::shared_ptr<sip::Call> caller, sip::IncomingRequest invite) {
   caller_ = std::move(caller);
   caller_->set_handler(this);
+  log_.add_call_id(caller_->call_id());
   const sip::Message& m = invite.message();
   uri_ = m.from_uri();
   display_ = std::string(m.from_display());
@@ -82,7 +83,7 @@ void Participant::start_mixer_leg(std::string_view offer) {
   o.auto_ack = false;  // every 2xx of the mixer leg is acknowledged here, with the caller's answer if need be
   mixer_ = mix ? ua_.invite(mix->str(), offer, *this, o) : nullptr;
   if (!mixer_) {
-    spdlog::error("participant {}: cannot call the mixer at {}", id_, mixer_uri_);
+    log_.error("participant {}: cannot call the mixer at {}", id_, mixer_uri_);
     answer_caller(503, "Mixer Unreachable", nullptr, {});
     if (caller_) caller_->hangup();
   }
@@ -120,15 +121,19 @@ void Participant::set_connected() {
 void Participant::on_invite_response(sip::Call& call, int status, const sip::Message& response) {
   std::string body(response.body());
   if (&call == mixer_.get()) {
+    if (log_.call_ids().find(call.call_id()) == std::string::npos) {
+      log_.add_call_id(call.call_id());
+      log_.debug("participant {}: the mixer leg's Call-ID is {}", id_, call.call_id());
+    }
     if (status < 200) return;
     if (status >= 300) {
       // A response the stack made up (timeout, port unreachable): the mixer did not answer.
       bool answered = response && !response.is_local();
       std::string reason = answered ? std::string(response.reason()) : "Mixer " + mixer_uri_ + " Not Answering";
       if (answered)
-        spdlog::warn("participant {}: the mixer at {} answered {} {}", id_, mixer_uri_, status, response.reason());
+        log_.warn("participant {}: the mixer at {} answered {} {}", id_, mixer_uri_, status, response.reason());
       else
-        spdlog::warn("participant {}: the mixer at {} does not answer ({} {}): is confab mixer running there?", id_,
+        log_.warn("participant {}: the mixer at {} does not answer ({} {}): is confab mixer running there?", id_,
                      mixer_uri_, status, response ? response.reason() : "");
       if (relay_ == Relay::CallerOffer || relay_ == Relay::CallerNoOffer)
         answer_caller(answered ? status : 503, reason, &response, {});
@@ -164,11 +169,12 @@ void Participant::on_invite_response(sip::Call& call, int status, const sip::Mes
     return;
   }
   if (&call != caller_.get()) return;
+  log_.add_call_id(call.call_id());  // a dial-out's Call-ID is known from its first response
   if (relay_ == Relay::DialOut) {
     observer_.on_dial_progress(*this, status, response.reason());
     if (status < 200 || status >= 300) return;  // a failure ends the call: on_terminated
     if (body.empty()) {
-      spdlog::warn("participant {}: {} answered without an offer", id_, uri_);
+      log_.warn("participant {}: {} answered without an offer", id_, uri_);
       caller_->hangup();
       return;
     }
@@ -231,7 +237,7 @@ void Participant::on_ack(sip::Call& call, const sip::Message& ack) {
   relay_ = Relay::None;
   std::string answer(ack.body());
   if (answer.empty()) {
-    spdlog::warn("participant {}: no answer in the ACK; ending the call", id_);
+    log_.warn("participant {}: no answer in the ACK; ending the call", id_);
     mixer_->ack();
     hangup();
     return;
@@ -328,6 +334,7 @@ bool Participant::replace_caller(std::shared_ptr<sip::Call> caller, sip::Incomin
   auto old = caller_;
   caller_ = std::move(caller);
   caller_->set_handler(this);
+  log_.add_call_id(caller_->call_id());
   const sip::Message& m = invite.message();
   auto contacts = m.contacts();
   if (!contacts.empty()) contact_ = contacts.front().uri;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/log_context.h"
 #include "sip/user_agent.h"
 
 namespace confab::conference {
@@ -86,6 +87,9 @@ class Participant final : public sip::CallHandler {
   // True if `caller`'s dialog is this participant's (for Replaces).
   bool has_dialog(const sip::ReplacesHeader& r) const;
   sip::Call* caller() const { return caller_.get(); }
+  // Every line about this participant goes through it: the Call-IDs of its
+  // dialogs (the participant's, then the mixer leg's, then any that replaced the first).
+  const base::CallLog& log() const { return log_; }
 
   // sip::CallHandler, for both legs.
   void on_invite_response(sip::Call& call, int status, const sip::Message& response) override;
@@ -128,6 +132,7 @@ class Participant final : public sip::CallHandler {
   std::string caller_sdp_, mixer_sdp_;  // the last session description each side gave
   std::deque<Done> controls_;            // INFOs to the mixer awaiting answers, in order
   std::map<std::string, double> listening_;  // other conferences heard, as the mixer accepted them
+  base::CallLog log_;
   int end_status_ = 0;
   std::string end_reason_;
   bool connected_ = false, on_hold_ = false, muted_ = false, leaving_ = false, ended_ = false;

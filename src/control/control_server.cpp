@@ -1,5 +1,7 @@
 #include "control/control_server.h"
 
+#include "base/log.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -55,17 +57,6 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
-spdlog::level::level_enum level_named(const std::string& name, bool* ok) {
-  static const char* names[] = {"trace", "debug", "info", "warn", "error", "off"};
-  for (auto* n : names)
-    if (name == n) {
-      *ok = true;
-      return spdlog::level::from_str(name);
-    }
-  *ok = false;
-  return spdlog::level::info;
-}
-
 }  // namespace
 
 struct ControlServer::Connection {
@@ -110,10 +101,10 @@ ControlServer::ControlServer(sip::EventLoop& loop, std::string path, std::string
   add("log-level", "[LEVEL]", "the log level now, or set it (trace, debug, info, warn, error, off)",
       [](const Args& args) {
         if (!args.empty()) {
-          bool ok = false;
-          auto level = level_named(args[0], &ok);
-          if (!ok) return Answer::fail("'" + args[0] + "' is not a log level (trace, debug, info, warn, error, off)");
-          spdlog::set_level(level);
+          auto level = base::parse_log_level(args[0]);
+          if (!level)
+            return Answer::fail("'" + args[0] + "' is not a log level (" + std::string(base::kLogLevelNames) + ")");
+          spdlog::set_level(*level);
           spdlog::info("log level set to {} (confab ctl)", args[0]);
         }
         auto name = spdlog::level::to_string_view(spdlog::get_level());

@@ -1,5 +1,7 @@
 #include "http/metrics_page.h"
 
+#include "sip/dropped_messages.h"
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
@@ -51,6 +53,9 @@ void add_sip_message_counts(MetricsPage& page, const sip::SipMessageCounts& coun
   for (auto& [key, n] : counts.responses_sent)
     page.counter("confab_sip_responses_sent_total", "SIP responses sent, by the request's method and status", n,
                  {{"method", key.first}, {"status", std::to_string(key.second)}});
+  for (auto& [reason, n] : sip::dropped_messages())
+    page.counter("confab_sip_dropped_messages_total", "SIP messages the stack discarded without an answer, by reason",
+                 n, {{"reason", reason}});
 }
 
 Response metrics_response(sip::EventLoop& loop, const MetricsFill& fill) {

@@ -40,7 +40,8 @@ class MetricsPage {
 };
 
 // confab_sip_requests_received_total{method}, confab_sip_responses_received_total{method,status}
-// and confab_sip_responses_sent_total{method,status} (docs/deployment.md, "Metrics").
+// and confab_sip_responses_sent_total{method,status} (docs/deployment.md, "Metrics"), and the
+// process's confab_sip_dropped_messages_total{reason} (sip/dropped_messages.h).
 void add_sip_message_counts(MetricsPage& page, const sip::SipMessageCounts& counts);
 
 // The response to GET /metrics: `fill` runs on the SIP thread of `loop` (where

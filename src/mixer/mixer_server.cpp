@@ -29,7 +29,12 @@ MixerServer::MixerServer(sip::EventLoop& loop, MixerConfig config)
     : loop_(loop), config_(std::move(config)), ports_(config_.rtp_low, config_.rtp_high),
       engine_({config_.threads, config_.rtp_timeout_ms},
               [this](LegId id, MixEngine::LegEvent ev) { loop_.post([this, id, ev] { on_leg_event(id, ev); }); },
-              [](LegId id, char digit) { spdlog::info("leg {}: DTMF digit {}", id, digit); }) {
+              [this](LegId id, char digit) {
+                loop_.post([this, id, digit] {  // from a mixing thread; the legs are the SIP thread's
+                  for (auto& [cid, leg] : legs_)
+                    if (leg.id == id) leg.log.info("mix {}: leg {}: DTMF digit {}", leg.mix, id, digit);
+                });
+              }) {
   sip::UserAgentOptions ua;
   ua.listen = config_.listen;
   ua.user_agent = "confab-mixer";
@@ -92,7 +97,7 @@ bool MixerServer::apply(Leg& leg, const sip::AudioTerms& terms, std::string* err
   st->latch = config_.latch;
   if (leg.id == 0) {
     leg.id = engine_.add_leg(leg.mix, std::move(leg.stream), *st);
-    spdlog::info("mix {}: leg {} joined ({} {} -> {})", leg.mix, leg.id, terms.codec.encoding,
+    leg.log.info("mix {}: leg {} joined ({} {} -> {})", leg.mix, leg.id, terms.codec.encoding,
                  sip::direction_name(terms.direction), st->remote.str());
   } else {
     engine_.set_terms(leg.id, *st);
@@ -102,6 +107,10 @@ bool MixerServer::apply(Leg& leg, const sip::AudioTerms& terms, std::string* err
 
 void MixerServer::handle_offer(Leg& leg, sip::IncomingRequest request, bool initial) {
   const sip::Message& msg = request.message();
+  if (!sip::accepts_sdp(msg.header_values("Accept"))) {  // our answer is SDP
+    request.respond(406, "Not Acceptable", {{"Accept", kSdp}});
+    return;
+  }
   std::string_view body = msg.body();
   if (body.empty()) {
     // No offer (RFC 3725 flow I, or an offerless re-INVITE): we offer, the ACK answers.
@@ -118,15 +127,16 @@ void MixerServer::handle_offer(Leg& leg, sip::IncomingRequest request, bool init
   std::string error;
   auto offer = sip::SessionDescription::parse(body, &error);
   if (!offer) {
-    spdlog::warn("leg {} in mix {}: {}", leg.id, leg.mix, error);
+    leg.log.warn("leg {} in mix {}: {}", leg.id, leg.mix, error);
     request.respond(400, "Malformed SDP", {{"Warning", "399 confab-mixer \"" + error + "\""}});
     return;
   }
+  if (!offer->ignored.empty()) leg.log.info("leg {} in mix {}: ignored in the offer: {}", leg.id, leg.mix, offer->ignored);
   auto answer = sip::answer_offer(*offer, supported_formats(), config_.rtp_host, leg.port, sip::Direction::SendRecv,
                                   &error);
   if (answer && !apply(leg, answer->terms, &error)) answer.reset();
   if (!answer) {
-    spdlog::warn("mix {}: offer not acceptable: {}", leg.mix, error);
+    leg.log.warn("mix {}: offer not acceptable: {}", leg.mix, error);
     request.respond(488, "Not Acceptable Here", {{"Warning", "305 confab-mixer \"" + error + "\""}});
     return;
   }
@@ -143,12 +153,14 @@ void MixerServer::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip::
   }
   auto pair = ports_.allocate(config_.rtp_host, 256 * 1024);
   if (!pair) {
-    spdlog::error("mix {}: no RTP ports left in {}-{}", mix, config_.rtp_low, config_.rtp_high);
+    base::CallLog(invite.message().call_id())
+        .error("mix {}: no RTP ports left in {}-{}", mix, config_.rtp_low, config_.rtp_high);
     invite.respond(503, "Service Unavailable", {{"Retry-After", "5"}});
     return;
   }
   Leg& leg = legs_[call->id()];
   leg.call = call;
+  leg.log.add_call_id(call->call_id());
   leg.mix = mix;
   leg.port = pair->rtp.local_port();
   leg.stream = std::make_unique<media::AudioStream>(std::move(pair->rtp), std::move(pair->rtcp));
@@ -174,7 +186,7 @@ void MixerServer::on_ack(sip::Call& call, const sip::Message& ack) {
   std::optional<sip::AudioTerms> terms;
   if (answer) terms = sip::accept_answer(offer, *answer, &error);
   if (!terms || !apply(*leg, *terms, &error)) {
-    spdlog::warn("mix {}: {}; ending the call", leg->mix, error);
+    leg->log.warn("mix {}: leg {}: {}; ending the call", leg->mix, leg->id, error);
     call.hangup();
   }
 }
@@ -212,7 +224,7 @@ std::string MixerServer::control(Leg& leg, const std::string& action, const boos
   const auto* db = body.if_contains("db");
   if (action == "move") {
     if (target.empty()) return "move needs a mix";
-    spdlog::info("leg {}: moved from mix {} to {}", leg.id, leg.mix, target);
+    leg.log.info("leg {}: moved from mix {} to {}", leg.id, leg.mix, target);
     engine_.move_leg(leg.id, target);
     leg.mix = target;
   } else if (action == "mute") {
@@ -228,14 +240,14 @@ std::string MixerServer::control(Leg& leg, const std::string& action, const boos
     if (action == "listen") gain = db->to_number<double>();
     std::string error;
     if (!engine_.set_listen(leg.id, target, gain, &error)) {
-      spdlog::warn("leg {} in mix {}: {} {} refused: {}", leg.id, leg.mix, action, target, error);
+      leg.log.warn("leg {} in mix {}: {} {} refused: {}", leg.id, leg.mix, action, target, error);
       return error;
     }
     // Debug: a game server may change the gains many times a second.
     if (gain)
-      spdlog::debug("leg {} in mix {}: listens to mix {} at {} dB", leg.id, leg.mix, target, *gain);
+      leg.log.debug("leg {} in mix {}: listens to mix {} at {} dB", leg.id, leg.mix, target, *gain);
     else
-      spdlog::debug("leg {} in mix {}: no longer listens to mix {}", leg.id, leg.mix, target);
+      leg.log.debug("leg {} in mix {}: no longer listens to mix {}", leg.id, leg.mix, target);
   } else {
     return "Unknown action";
   }
@@ -247,22 +259,23 @@ void MixerServer::on_terminated(sip::Call& call, int status, std::string_view re
   if (it == legs_.end()) return;
   if (it->second.id) {
     engine_.remove_leg(it->second.id);
-    spdlog::info("mix {}: leg {} left ({} {})", it->second.mix, it->second.id, status, reason);
+    it->second.log.info("mix {}: leg {} left ({} {})", it->second.mix, it->second.id, status, reason);
   }
   legs_.erase(it);
 }
 
 void MixerServer::on_leg_event(LegId id, MixEngine::LegEvent event) {
-  if (event == MixEngine::LegEvent::Latched) {
-    spdlog::info("leg {}: its RTP comes from elsewhere than its SDP address: sending there (symmetric RTP, /mixes)", id);
-    return;
-  }
-  for (auto& [cid, leg] : legs_)
-    if (leg.id == id) {
-      spdlog::warn("mix {}: leg {} sent no RTP for {} ms; hanging up", leg.mix, id, config_.rtp_timeout_ms);
-      leg.call->hangup();
+  for (auto& [cid, leg] : legs_) {
+    if (leg.id != id) continue;
+    if (event == MixEngine::LegEvent::Latched) {
+      leg.log.info("leg {}: its RTP comes from elsewhere than its SDP address: sending there (symmetric RTP, /mixes)",
+                   id);
       return;
     }
+    leg.log.warn("mix {}: leg {} sent no RTP for {} ms; hanging up", leg.mix, id, config_.rtp_timeout_ms);
+    leg.call->hangup();
+    return;
+  }
 }
 
 std::string MixerServer::mixes_json() {

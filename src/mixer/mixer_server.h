@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/log_context.h"
 #include "http/http_server.h"
 #include "http/metrics_page.h"
 #include "media/sdp_terms.h"
@@ -62,6 +63,7 @@ class MixerServer final : public sip::UserAgent::Handler, public sip::CallHandle
     uint16_t port = 0;
     media::SdpOrigin origin;            // of the descriptions we send
     std::optional<sip::SessionDescription> our_offer;  // we offered in a 2xx; the answer comes in the ACK
+    base::CallLog log;  // every line about the leg: its Call-ID
   };
 
   std::vector<sip::SdpFormat> supported_formats() const;

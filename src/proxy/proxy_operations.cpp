@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "control/reload_report.h"
 #include "http/metrics_page.h"
 #include "proxy/proxy_server.h"
 
@@ -45,29 +46,26 @@ size_t ProxyServer::kick(const std::string& text) {
 }
 
 std::string ProxyServer::reload(const ProxyConfig& fresh) {
-  std::vector<std::string> changed, restart;
-  auto note = [](std::vector<std::string>& list, bool differs, const char* what) {
-    if (differs) list.push_back(what);
-  };
-  note(changed, fresh.domains != config_.domains, "domains");
-  note(changed, fresh.routes != config_.routes, "routes");
+  control::ReloadReport report;
+  report.applied_if(fresh.domains != config_.domains, "domains");
+  report.applied_if(fresh.routes != config_.routes, "routes");
   auto& a = fresh.registrar;
   auto& b = config_.registrar;
-  note(changed, a.min_expires != b.min_expires || a.max_expires != b.max_expires ||
+  report.applied_if(a.min_expires != b.min_expires || a.max_expires != b.max_expires ||
                     a.default_expires != b.default_expires || a.max_contacts != b.max_contacts,
        "registrar limits");
-  note(changed, fresh.record_route != config_.record_route, "record_route");
-  note(restart, fresh.listen.size() != config_.listen.size() ||
+  report.applied_if(fresh.record_route != config_.record_route, "record_route");
+  report.restart_if(fresh.listen.size() != config_.listen.size() ||
                     !std::equal(fresh.listen.begin(), fresh.listen.end(), config_.listen.begin(),
                                 [](auto& x, auto& y) { return x.str() == y.str(); }),
        "listen");
-  note(restart, fresh.db_path != config_.db_path, "db");
-  note(restart, fresh.auth_register != config_.auth_register || fresh.auth_invite != config_.auth_invite ||
+  report.restart_if(fresh.db_path != config_.db_path, "db");
+  report.restart_if(fresh.auth_register != config_.auth_register || fresh.auth_invite != config_.auth_invite ||
                     fresh.auth_algorithms != config_.auth_algorithms || fresh.nonce_ttl != config_.nonce_ttl ||
                     (!fresh.realm.empty() && fresh.realm != config_.realm),
        "auth");
-  note(restart, fresh.metrics != config_.metrics, "metrics");
-  note(restart, fresh.max_message_size != config_.max_message_size ||
+  report.restart_if(fresh.metrics != config_.metrics, "metrics");
+  report.restart_if(fresh.max_message_size != config_.max_message_size ||
                     fresh.transaction_timeout_ms != config_.transaction_timeout_ms,
        "message size / transaction timeout");
   config_.domains = fresh.domains;
@@ -76,13 +74,7 @@ std::string ProxyServer::reload(const ProxyConfig& fresh) {
   config_.registrar = fresh.registrar;
   registrar_.set_policy(fresh.registrar);
   make_domain_policy();
-  auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (auto& x : v) s += (s.empty() ? "" : ", ") + x;
-    return s;
-  };
-  std::string said = changed.empty() ? "nothing that can change live has changed" : "applied: " + join(changed);
-  if (!restart.empty()) said += "; changed but needs a restart: " + join(restart);
+  std::string said = report.text();
   spdlog::info("reload: {}", said);
   return said;
 }

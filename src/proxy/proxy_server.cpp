@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "base/host_port.h"
+#include "base/log_context.h"
 #include "base/random.h"
 #include "http/http_server.h"
 #include "http/metrics_page.h"
@@ -121,8 +122,9 @@ void ProxyServer::note_auth_failure(AuthFailure failure, const sip::Message& req
   if (!is_routine(failure)) ++counters_.rejected;
   std::string cause = detail.empty() ? describe_auth_failure(failure, result, config_.realm, config_.db_path) : detail;
   auto level = is_routine(failure) ? spdlog::level::info : spdlog::level::warn;
-  spdlog::log(level, "{} from {}: authentication failed for user '{}': {} (call-id {})", what,
-              request.source() ? request.source()->str() : "?", result.username, cause, request.call_id());
+  base::CallLog(request.call_id())
+      .log(level, "{} from {}: authentication failed for user '{}': {}", what,
+           request.source() ? request.source()->str() : "?", result.username, cause);
 }
 
 ProxyServer::~ProxyServer() {
@@ -137,8 +139,9 @@ void ProxyServer::reject(const sip::Message& request, int status, std::string_vi
                          const std::vector<sip::HeaderField>& headers) {
   ++counters_.rejected;
   if (spdlog::should_log(spdlog::level::debug))
-    spdlog::debug("{} {} from {}: {} {} (call-id {})", request.method_name(), request.request_uri(),
-                  request.source() ? request.source()->str() : "?", status, reason, request.call_id());
+    base::CallLog(request.call_id())
+        .debug("{} {} from {}: {} {}", request.method_name(), request.request_uri(),
+               request.source() ? request.source()->str() : "?", status, reason);
   layer_->reply_stateless(request, status, reason, headers);
 }
 
@@ -280,7 +283,14 @@ void ProxyServer::on_request(sip::Message request) {
 
   std::vector<std::pair<std::string, std::string>> targets;  // (request-uri, next hop)
   if (routed) {
-    targets.emplace_back("", "");  // follow the Route set, Request-URI untouched
+    // Follow the Route set, Request-URI untouched. A first Route without ;lr is a
+    // strict router (RFC 3261 16.6 step 6): send to it, not to the Request-URI's host;
+    // a --route for the Route's host is where that host is.
+    auto next = sip::Uri::parse(request.routes()[routes.own_routes]);
+    std::string hop;
+    if (auto by_route = next ? policy_->static_route(*next) : std::nullopt) hop = *by_route;
+    else if (next && !next->has_param("lr")) hop = next->str();
+    targets.emplace_back("", hop);
   } else {
     auto decision = decide_route(*policy_, store_, *ruri, unix_now());
     switch (decision.kind) {
@@ -395,7 +405,7 @@ void ProxyServer::handle_register(sip::ServerTransaction& st, const sip::Message
   try {
     result = registrar_.process(req, now);
   } catch (const std::exception& e) {
-    spdlog::error("registrar: {} for {}", e.what(), req.aor);
+    base::CallLog(req.call_id).error("registrar: {} for {}", e.what(), req.aor);
     st.reply(500, "Registrar Storage Error");
     return;
   }
@@ -414,7 +424,7 @@ void ProxyServer::handle_register(sip::ServerTransaction& st, const sip::Message
   headers.push_back({"Date", http_date(now)});
   st.reply(200, "OK", headers);
   if (spdlog::should_log(spdlog::level::debug))
-    spdlog::debug("registrar: {} has {} binding(s)", req.aor, result.bindings.size());
+    base::CallLog(req.call_id).debug("registrar: {} has {} binding(s)", req.aor, result.bindings.size());
 }
 
 void ProxyServer::forward_ack(sip::Message ack) {
@@ -430,11 +440,13 @@ void ProxyServer::forward_ack(sip::Message ack) {
       auto bindings = store_.lookup(policy_->aor(*ruri), unix_now());
       if (bindings.empty()) return;
       ack = prepare_branch(ack, routes, bindings.front().contact, "");
+      base::CallLog(ack.call_id()).debug("ACK forwarded to {}", ack.request_uri());
       layer_->send_stateless(std::move(ack));
       return;
     }
     hop = policy_->static_route(*ruri).value_or("");
   }
+  base::CallLog(ack.call_id()).debug("ACK {} forwarded{}", ack.request_uri(), hop.empty() ? "" : " via " + hop);
   layer_->send_stateless(prepare_branch(ack, routes, "", ""), hop);
 }
 

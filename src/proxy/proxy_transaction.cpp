@@ -15,7 +15,8 @@ constexpr std::chrono::milliseconds kLinger{32000};
 ProxyTransaction::ProxyTransaction(Owner& owner, sip::EventLoop& loop, sip::TransactionLayer& layer,
                                    std::unique_ptr<sip::ServerTransaction> server)
     : owner_(owner), layer_(layer), server_(std::move(server)), linger_(loop),
-      invite_(server_->request().method() == sip::Method::Invite) {
+      invite_(server_->request().method() == sip::Method::Invite), log_(server_->request().call_id()),
+      what_(std::string(server_->request().method_name()) + " " + std::string(server_->request().request_uri())) {
   server_->set_handler(this);
 }
 
@@ -28,14 +29,21 @@ ProxyTransaction::~ProxyTransaction() {
 
 bool ProxyTransaction::fork(sip::Message request, const sip::TransactionLayer::SendOptions& options) {
   Branch b;
+  b.target = options.next_hop.empty() ? std::string(request.request_uri())
+                                      : std::string(request.request_uri()) + " via " + options.next_hop;
   b.client = layer_.send(std::move(request), *this, options);
-  if (!b.client) return false;
+  if (!b.client) {
+    log_.warn("{}: cannot forward to {}", what_, b.target);
+    return false;
+  }
+  log_.debug("{}: forwarded to {}", what_, b.target);
   branches_.push_back(std::move(b));
   return true;
 }
 
 void ProxyTransaction::forking_done() {
   if (branches_.empty()) {
+    log_.warn("{}: no target could be reached; answering 500", what_);
     server_->reply(500, "Cannot forward request");
     final_sent_ = true;
     maybe_done();
@@ -61,6 +69,9 @@ void ProxyTransaction::cancel_pending() {
 }
 
 void ProxyTransaction::on_cancel(sip::ServerTransaction&) {
+  size_t pending = 0;
+  for (auto& b : branches_) pending += b.status < 200 ? 1 : 0;
+  log_.info("{}: CANCEL from upstream, cancelling {} pending branch(es)", what_, pending);
   cancelled_ = true;
   cancel_pending();
 }
@@ -78,6 +89,12 @@ void ProxyTransaction::on_response(sip::ClientTransaction& t, const sip::Message
     if (status < 300 && !local && response) server_->forward_response(response);
     return;
   }
+  if (local && status == 408)
+    log_.info("{}: no answer from {} (408 timeout)", what_, b->target);
+  else if (local)
+    log_.warn("{}: {} unreachable ({} {})", what_, b->target, status, response ? response.reason() : "");
+  else
+    log_.debug("{}: {} answered {} {}", what_, b->target, status, response ? response.reason() : "");
   b->status = status;
   b->local = local;
   if (status < 300) {
@@ -104,6 +121,7 @@ void ProxyTransaction::send_best_response() {
   Branch* best = finals[select_best_response(statuses)];
   final_sent_ = true;
   int status = upstream_status(best->status);
+  log_.debug("{}: answering {} (the best of {} branch(es))", what_, status, finals.size());
   if (best->local || !best->final_response || status != best->status) {
     server_->reply(status, best->local && status == 408 ? "Request Timeout" : "Server Error");
     return;

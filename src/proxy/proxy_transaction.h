@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/log_context.h"
 #include "sip/event_loop.h"
 #include "sip/transaction_layer.h"
 
@@ -39,6 +40,7 @@ class ProxyTransaction final : public sip::ServerTransaction::Handler, public si
     int status = 0;
     sip::Message final_response;
     bool local = false;
+    std::string target;  // where it went, for the log
   };
   Branch* branch_of(sip::ClientTransaction& t);
   bool all_final() const;
@@ -52,6 +54,8 @@ class ProxyTransaction final : public sip::ServerTransaction::Handler, public si
   std::vector<Branch> branches_;
   sip::Timer linger_;
   bool invite_;
+  base::CallLog log_;  // every line about this request: its Call-ID
+  std::string what_;   // "INVITE sip:bob@example.com", for the log
   bool final_sent_ = false;
   bool cancelled_ = false;
   bool done_ = false;

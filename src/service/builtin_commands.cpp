@@ -3,6 +3,7 @@
 // The Tunnel's and plugins' commands register in the same CommandTable.
 #include <sstream>
 
+#include "base/log.h"
 #include "service/client_service.h"
 
 namespace confab::service {
@@ -114,13 +115,30 @@ void settings(ClientService& service, const Message&, const Reply& reply) {
 // Authentication is for TCP, where the transport checks it first; elsewhere it is a no-op.
 void auth(ClientService&, const Message&, const Reply& reply) { reply.ok("no authentication needed"); }
 
+// <LogLevel/> says the service's log level, <LogLevel level="debug"/> sets it
+// (`confab ctl service log-level`): only on the local Unix socket, where only the
+// user gets; never for web pages (CommandTable::web_may_call) or TCP clients.
+void log_level(ClientService&, const Message& m, const Reply& reply) {
+  if (reply.connection()->peer() != "unix")
+    return reply.error(403, "<LogLevel> is only for the service's Unix socket (confab ctl service log-level)");
+  std::string name = m.attr("level");
+  if (!name.empty()) {
+    auto level = base::parse_log_level(name);
+    if (!level) return reply.error(400, "'" + name + "' is not a log level (" + std::string(base::kLogLevelNames) + ")");
+    spdlog::set_level(*level);
+    spdlog::info("log level set to {} (API <LogLevel>)", name);
+  }
+  auto now = spdlog::level::to_string_view(spdlog::get_level());
+  reply.ok("OK", {{"level", std::string(now.data(), now.size())}});
+}
+
 using Handler = void (*)(ClientService&, const Message&, const Reply&);
 const std::pair<const char*, Handler> kCommands[] = {
     {"Join", join},     {"ExternalJoin", external_join}, {"SameDeviceJoin", same_device_join},
     {"Choose", choose}, {"Approve", approve},            {"State", state},
     {"Invite", invite}, {"Hangup", hangup},              {"Calls", calls},
     {"Devices", devices}, {"Subscribe", subscribe},      {"Auth", auth},
-    {"Settings", settings},
+    {"Settings", settings}, {"LogLevel", log_level},
 };
 
 }  // namespace

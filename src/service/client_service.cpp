@@ -167,8 +167,8 @@ ClientService::ClientService(sip::EventLoop& loop, ServiceConfig config)
       loop_, std::chrono::seconds(config_.leave_grace_s), [this](const std::string& id, const std::string& origin) {
         ServiceCall* call = calls_->find(id);
         if (!call || call->ended()) return;
-        spdlog::info("service: call {} ended: every page of {} closed {} s ago (leave_grace_s)", id, origin,
-                     config_.leave_grace_s);
+        call->log().info("service: call {} ended: every page of {} closed {} s ago (leave_grace_s)", id, origin,
+                         config_.leave_grace_s);
         end_call(*call);
       });
   chooser_ = std::make_unique<DeviceChooser>(loop_, *devices_, events_, std::chrono::seconds(config_.choice_timeout_s));

@@ -43,13 +43,14 @@ void ClientService::on_incoming_call(const std::shared_ptr<sip::Call>& call, sip
   if (!admit_incoming(invite)) return;
   std::string from = invite.message().from_uri();
   if (config_.incoming_device == "off") {
-    spdlog::info("service: incoming call from {} declined (incoming_device = off)", from);
+    base::CallLog(call->call_id()).info("service: incoming call from {} declined (incoming_device = off)", from);
     return invite.respond(480, "Temporarily Unavailable");
   }
   if (config_.incoming_device.empty() && chooser_->can_ask()) return ask_for_incoming(call, std::move(invite));
   std::string dev = config_.incoming_device.empty() ? devices_->default_device() : config_.incoming_device;
   if (dev.empty()) {
-    spdlog::info("service: incoming call from {} declined: no incoming_device, default_device or chooser page", from);
+    base::CallLog(call->call_id())
+        .info("service: incoming call from {} declined: no incoming_device, default_device or chooser page", from);
     return invite.respond(480, "Temporarily Unavailable");
   }
   ring_device(dev, call, std::move(invite));
@@ -66,8 +67,9 @@ bool ClientService::admit_incoming(sip::IncomingRequest& request) {
   auto source = m.source();
   for (auto& network : config_.incoming_from)
     if (source && network.contains(source->host)) return true;
-  spdlog::warn("service: incoming call from {} refused: its source {} is not in incoming_from", m.from_uri(),
-               source ? source->str() : "(unknown)");
+  base::CallLog(m.call_id())
+      .warn("service: incoming call from {} refused: its source {} is not in incoming_from", m.from_uri(),
+            source ? source->str() : "(unknown)");
   request.respond(403, "Forbidden");
   return false;
 }
@@ -90,7 +92,8 @@ void ClientService::ask_for_incoming(const std::shared_ptr<sip::Call>& call, sip
     auto request = std::move(*waiting->invite);
     waiting->invite.reset();
     if (d.outcome == DeviceChooser::Outcome::Chosen) return ring_device(d.device, waiting->caller, std::move(request));
-    spdlog::info("service: incoming call from {} not answered: {}", waiting->caller->remote_uri(), d.reason);
+    base::CallLog(waiting->caller->call_id())
+        .info("service: incoming call from {} not answered: {}", waiting->caller->remote_uri(), d.reason);
     auto [status, phrase] = refusal(d);
     request.respond(status, phrase);
   };
@@ -107,8 +110,9 @@ void ClientService::ring_device(const std::string& dev, std::shared_ptr<sip::Cal
   std::shared_ptr<Device> adhoc;
   Device* device = devices_->resolve(dev, adhoc);
   if (!device || device->dials_itself()) {
-    spdlog::info("service: incoming call from {} declined: device {} {}", invite.message().from_uri(), dev,
-                 device ? "cannot be rung" : "unknown");
+    base::CallLog(invite.message().call_id())
+        .info("service: incoming call from {} declined: device {} {}", invite.message().from_uri(), dev,
+              device ? "cannot be rung" : "unknown");
     return invite.respond(480, "Temporarily Unavailable");
   }
   auto pending = std::make_shared<std::pair<std::shared_ptr<sip::Call>, sip::IncomingRequest>>(std::move(caller),
@@ -116,7 +120,8 @@ void ClientService::ring_device(const std::string& dev, std::shared_ptr<sip::Cal
   device->prepare(*device_runtime_, [this, device, adhoc, pending](int status, const std::string& reason) {
     if (!ua_ || device_runtime_->stopped()) return;
     if (status >= 300) {
-      spdlog::warn("service: incoming call: device {} not ready ({} {})", device->id(), status, reason);
+      base::CallLog(pending->first->call_id())
+          .warn("service: incoming call: device {} not ready ({} {})", device->id(), status, reason);
       return pending->second.respond(480, "Temporarily Unavailable");
     }
     if (pending->first->terminated()) return;  // the caller gave up meanwhile
@@ -140,11 +145,11 @@ void ClientService::answer_incoming(Device& device, std::shared_ptr<sip::Call> c
   auto caller_leg = std::make_shared<SipLeg>(id, "target", tunnel_.get());
   caller_leg->take(std::move(caller));
   auto* raw = call.get();
-  spdlog::info("service: incoming call {} from {} rings {}", id, from, device.id());
+  raw->log().info("service: incoming call {} from {} rings {}", id, from, device.id());
   calls_->add(std::move(call), CallState::Incoming);
   raw->answer(caller_leg, std::make_unique<SipPendingRequest>(std::move(invite)), offer,
-              [id](int status, const std::string& reason) {
-                if (status >= 300) spdlog::info("service: incoming call {} not connected ({} {})", id, status, reason);
+              [id, raw](int status, const std::string& reason) {  // raw: the call reports before it is gone
+                if (status >= 300) raw->log().info("service: incoming call {} not connected ({} {})", id, status, reason);
               });
 }
 

@@ -110,7 +110,65 @@ bool plain_sdp_text(std::string_view text) {
   return true;
 }
 
+// "a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>]"
+// (RFC 4566 section 6): Sofia's parser refuses the whole description when one
+// rtpmap lacks its clock rate ("a=rtpmap:31 LPC", RFC 4475 section 3.1.1.7).
+bool well_formed_rtpmap(std::string_view line) {
+  std::string_view v = line.substr(9);  // after "a=rtpmap:"
+  auto digits = [&](bool required) {
+    size_t n = 0;
+    while (n < v.size() && v[n] >= '0' && v[n] <= '9') ++n;
+    v.remove_prefix(n);
+    return n > 0 || !required;
+  };
+  if (!digits(true) || v.empty() || v.front() != ' ') return false;
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  size_t n = 0;
+  while (n < v.size() && token_char(static_cast<unsigned char>(v[n]))) ++n;
+  if (n == 0 || n >= v.size() || v[n] != '/') return false;
+  v.remove_prefix(n + 1);
+  if (!digits(true)) return false;
+  return v.empty() || v.front() == '/';
+}
+
+// The text without the rtpmap lines that are not well formed, named in *dropped.
+// Their payload types stay in the m= line: a static one keeps its RFC 3551
+// meaning, a dynamic one has no encoding and is never chosen.
+std::string without_broken_rtpmaps(std::string_view text, std::string* dropped) {
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t start = pos;
+    std::string_view line = next_line(text, pos);
+    if (line.rfind("a=rtpmap:", 0) == 0 && !well_formed_rtpmap(line)) {
+      if (!dropped->empty()) *dropped += ", ";
+      *dropped += "\"" + std::string(line) + "\"";
+      continue;
+    }
+    out.append(text.substr(start, pos - start));
+  }
+  return out;
+}
+
 }  // namespace
+
+bool accepts_sdp(const std::vector<std::string>& accept_values) {
+  if (accept_values.empty()) return true;
+  for (auto& value : accept_values) {
+    std::string_view v = value;
+    while (!v.empty()) {
+      size_t comma = std::min(v.find(','), v.size());
+      std::string_view range = v.substr(0, comma);
+      v.remove_prefix(std::min(comma + 1, v.size()));
+      range = range.substr(0, std::min(range.find(';'), range.size()));  // parameters
+      while (!range.empty() && (range.front() == ' ' || range.front() == '\t')) range.remove_prefix(1);
+      while (!range.empty() && (range.back() == ' ' || range.back() == '\t')) range.remove_suffix(1);
+      if (iequals(range, "application/sdp") || iequals(range, "application/*") || range == "*/*") return true;
+    }
+  }
+  return false;
+}
 
 std::string_view direction_name(Direction d) {
   switch (d) {
@@ -147,6 +205,9 @@ std::optional<SessionDescription> SessionDescription::parse(std::string_view tex
   if (text.empty()) return fail("empty SDP");
   if (text.size() > 64 * 1024) return fail("SDP too large");
   if (!plain_sdp_text(text)) return fail("malformed SDP: bad characters or m= line");
+  // Lenient where it costs nothing: a broken rtpmap spoils only its own format.
+  std::string dropped, cleaned = without_broken_rtpmaps(text, &dropped);
+  if (!dropped.empty()) text = cleaned;
   ensure_sofia_runtime();
   su_home_t home[1] = {SU_HOME_INIT(home)};
   sdp_parser_t* parser = sdp_parse(home, text.data(), static_cast<issize_t>(text.size()), sdp_f_anynet);
@@ -163,6 +224,7 @@ std::optional<SessionDescription> SessionDescription::parse(std::string_view tex
   if (!s) return fail("malformed SDP");
 
   SessionDescription d;
+  d.ignored = std::move(dropped);
   if (s->sdp_origin) {
     d.origin_user = s->sdp_origin->o_username ? s->sdp_origin->o_username : "-";
     d.session_id = s->sdp_origin->o_id;

@@ -44,6 +44,10 @@ struct SessionDescription {
   std::string origin_address = "127.0.0.1";
   std::string connection;  // session-level c= address
   std::vector<SdpMedia> media;
+  // Lines the reader skipped as malformed (each quoted, comma-separated; "" if
+  // none): an rtpmap without its clock rate spoils its own format, not the whole
+  // description (RFC 4475 section 3.1.1.7 offers "a=rtpmap:31 LPC").
+  std::string ignored;
 
   // nullopt for text that is not a valid SDP (reason in *error if given).
   static std::optional<SessionDescription> parse(std::string_view text, std::string* error = nullptr);
@@ -85,6 +89,12 @@ std::optional<Answer> answer_offer(const SessionDescription& offer, const std::v
 // answer that we offered). nullopt if the answer rejects audio or is unusable.
 std::optional<AudioTerms> accept_answer(const SessionDescription& offer, const SessionDescription& answer,
                                         std::string* error = nullptr);
+
+// False when the Accept header field values of a request (as received) rule SDP
+// out: none of their media ranges is application/sdp, application/* or */*. An
+// answerer then answers 406 (RFC 3261 21.4.7; RFC 4475 section 3.3.15). No Accept
+// at all means application/sdp (RFC 3261 20.1).
+bool accepts_sdp(const std::vector<std::string>& accept_values);
 
 // True when both texts are SDP whose first audio streams go to the same
 // address and port (the sender has not moved its media).

@@ -127,3 +127,74 @@ TEST(Sdp, SameAudioAddress) {
 
 }  // namespace
 }  // namespace confab::sip
+
+// RFC 4475 section 3.1.1.7 (and 3.1.2.11, 3.1.2.12, ...): an offer whose video
+// line carries an rtpmap without a clock rate. The audio is answered, the video
+// declined with port 0 (RFC 3264 section 6), the broken line named.
+TEST(Sdp, BrokenRtpmapOnAnUnusedLineSpoilsOnlyThatLine) {
+  const char* offer_text =
+      "v=0\r\n"
+      "o=mhandley 29739 7272939 IN IP4 192.0.2.1\r\n"
+      "s=-\r\n"
+      "c=IN IP4 192.0.2.1\r\n"
+      "t=0 0\r\n"
+      "m=audio 49217 RTP/AVP 0 12\r\n"
+      "m=video 3227 RTP/AVP 31\r\n"
+      "a=rtpmap:31 LPC\r\n";
+  auto offer = SessionDescription::parse(offer_text);
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(offer->ignored, "\"a=rtpmap:31 LPC\"");
+  ASSERT_EQ(offer->media.size(), 2u);
+  EXPECT_EQ(offer->media[0].formats[0].encoding, "PCMU");
+  std::string error;
+  auto answer = answer_offer(*offer, supported(), "127.0.0.1", 20000, Direction::SendRecv, &error);
+  ASSERT_TRUE(answer) << error;
+  EXPECT_EQ(answer->terms.codec.encoding, "PCMU");
+  EXPECT_EQ(answer->terms.remote_port, 49217);
+  ASSERT_EQ(answer->sdp.media.size(), 2u);
+  EXPECT_EQ(answer->sdp.media[0].port, 20000);
+  EXPECT_EQ(answer->sdp.media[1].type, "video");
+  EXPECT_EQ(answer->sdp.media[1].port, 0);
+}
+
+TEST(Sdp, BrokenRtpmapOfADynamicTypeMakesThatFormatUnusable) {
+  const char* offer_text =
+      "v=0\r\n"
+      "o=- 1 1 IN IP4 192.0.2.1\r\n"
+      "s=-\r\n"
+      "c=IN IP4 192.0.2.1\r\n"
+      "t=0 0\r\n"
+      "m=audio 4000 RTP/AVP 96 8\r\n"
+      "a=rtpmap:96 G722\r\n"
+      "a=rtpmap:8 PCMA/8000\r\n";
+  auto offer = SessionDescription::parse(offer_text);
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(offer->ignored, "\"a=rtpmap:96 G722\"");
+  auto answer = answer_offer(*offer, supported(), "127.0.0.1", 20000);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->terms.codec.encoding, "PCMA");  // 96 has no known encoding: skipped
+  EXPECT_EQ(answer->terms.codec.payload_type, 8);
+}
+
+TEST(Sdp, WellFormedRtpmapsAreKeptAndNothingIsIgnored) {
+  auto d = SessionDescription::parse(kOffer);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->ignored, "");
+  for (const char* bad : {"a=rtpmap:96 opus/\r\n", "a=rtpmap:96 /48000\r\n", "a=rtpmap:x opus/48000\r\n",
+                          "a=rtpmap:96 opus/48k\r\n"}) {
+    std::string text = std::string(kOffer) + bad;
+    auto e = SessionDescription::parse(text);
+    ASSERT_TRUE(e) << bad;
+    EXPECT_NE(e->ignored, "") << bad;
+  }
+}
+
+TEST(Sdp, AcceptHeaderThatRulesSdpOut) {
+  EXPECT_TRUE(accepts_sdp({}));
+  EXPECT_TRUE(accepts_sdp({"application/sdp"}));
+  EXPECT_TRUE(accepts_sdp({"text/plain, Application/SDP;level=1"}));
+  EXPECT_TRUE(accepts_sdp({"text/html", "application/*"}));
+  EXPECT_TRUE(accepts_sdp({"*/*"}));
+  EXPECT_FALSE(accepts_sdp({"text/nobodyKnowsThis"}));  // RFC 4475 section 3.3.15
+  EXPECT_FALSE(accepts_sdp({"application/sdpx, text/*"}));
+}

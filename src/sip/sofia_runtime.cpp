@@ -1,5 +1,6 @@
 #include "sip/sofia_runtime.h"
 
+#include "sip/dropped_messages.h"
 #include "sip/sip_trace.h"
 
 #include <sofia-sip/su.h>
@@ -37,6 +38,7 @@ void ensure_sofia_runtime() {
     su_log_redirect(nullptr, sofia_logger, nullptr);
     // Sofia prints through the default log; SOFIA_DEBUG=0..9 raises its level.
     if (!std::getenv("SOFIA_DEBUG")) su_log_set_level(nullptr, 0);
+    observe_dropped_messages();
   });
 }
 

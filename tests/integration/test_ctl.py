@@ -1,14 +1,16 @@
 """`confab ctl` against each running part (issue 14): the proxy's registrations, kick and
 reload (also by SIGHUP), the conference server's conferences, kick and end with real phones,
-the mixer's legs, the service's calls; the log level changed at run time; what a person sees
-when nothing runs, a command is unknown or an argument is wrong."""
+its reload (also by SIGHUP: a new participant limit refuses the next caller, then lets it
+in), the mixer's legs, the service's calls and log level (its Unix socket only, not TCP);
+the log level changed at run time; what a person sees when nothing runs, a command is
+unknown or an argument is wrong."""
 import json
 import os
 import signal
 import stat
 import subprocess
 
-from confab_testlib import CONFAB, Conference, Mixer, Phone, Proxy, Service, start, stop_all, wait_for
+from confab_testlib import CONFAB, ApiClient, Conference, Mixer, Phone, Proxy, Service, start, stop_all, wait_for
 
 DOMAIN = "ctl.example.com"
 
@@ -113,13 +115,63 @@ def test_conference_and_mixer_lists_kick_and_end(tmp_path):
         stop_all(*reversed(procs))
 
 
-def test_service_calls_and_nothing_running(tmp_path):
-    svc = Service(tmp_path, sip_port=5462)
+def test_conference_reload_applies_limits_and_names_what_needs_a_restart(tmp_path):
+    csock, config = tmp_path / "conference.sock", tmp_path / "conference.toml"
+    config.write_text("[conference]\nmax_participants = 5\n")
+    procs = []
+    try:
+        start(procs, Mixer(tmp_path, port=5490, http_port=5491, rtp="21200-21299"))
+        conference = start(procs, Conference(tmp_path, port=5480, admin_port=5481, mixer="sip:127.0.0.1:5490",
+                                             extra=["--config", config, "--control", csock]))
+        first = start(procs, Phone(tmp_path, "first", 5482, "--dial", "sip:room1@127.0.0.1:5480"))
+        first.wait_event("answered")
+        assert "reload" in ctl_json("conference", "--socket", csock, "help")
+
+        # One a conference now; a new transaction timeout only with a restart.
+        config.write_text("[conference]\nmax_participants = 1\ntransaction_timeout_ms = 8000\n")
+        said = ctl("conference", "--socket", csock, "reload")[1].strip()
+        assert said == "applied: max_participants; changed but needs a restart: transaction_timeout_ms", said
+        second = start(procs, Phone(tmp_path, "second", 5484, "--dial", "sip:room1@127.0.0.1:5480"))
+        second.wait_event("terminated", status=486)
+        assert len(conference.conferences()["room1"]["participants"]) == 1
+
+        # A broken file changes nothing; SIGHUP does what reload does.
+        config.write_text("[conference]\nmax_participants = \n")
+        conference.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: "nothing changed" in conference.output(), what="the broken file refused on SIGHUP")
+        config.write_text("[conference]\nmax_participants = 2\ntransaction_timeout_ms = 8000\n")
+        conference.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reload: applied: max_participants;" in conference.output().split("nothing changed")[-1],
+                 what="the new limit applied on SIGHUP")
+        second.send("dial sip:room1@127.0.0.1:5480")
+        second.wait_event("answered")
+        assert conference.alive()
+    finally:
+        stop_all(*reversed(procs))
+
+
+def test_service_calls_log_level_and_nothing_running(tmp_path):
+    svc = Service(tmp_path, sip_port=5462, api_tcp="127.0.0.1:5463")
     try:
         rc, out, err = ctl("service", "--socket", svc.socket, "calls")
         assert rc == 0 and out.startswith("<Result") and "<Calls" in out, (out, err)
         rc, out, err = ctl("service", "--socket", svc.socket, "frob")
         assert rc == 2 and "no command 'frob' for the service" in err, err
+
+        # The log level at run time, through the API's Unix socket.
+        rc, out, err = ctl("service", "--socket", svc.socket, "log-level")
+        assert rc == 0 and 'level="info"' in out, (out, err)
+        rc, out, err = ctl("service", "--socket", svc.socket, "log-level", "debug")
+        assert rc == 0 and 'level="debug"' in out, (out, err)
+        wait_for(lambda: "log level set to debug (API <LogLevel>)" in svc.output(), what="the change logged")
+        rc, out, err = ctl("service", "--socket", svc.socket, "log-level", "loud")
+        assert rc == 1 and "is not a log level (trace, debug, info, warn, error, off)" in out, (out, err)
+        # Not for TCP clients, even authenticated ones (web pages: CommandTable::web_may_call).
+        tcp = ApiClient(tcp_port=5463)
+        assert tcp.call(f'<Auth token="{(svc.runtime / "confab" / "token").read_text().strip()}"/>').get("code") == "200"
+        refused = tcp.call('<LogLevel level="trace"/>')
+        assert refused.get("code") == "403" and "only for the service's Unix socket" in refused.get("reason"), refused
+        assert 'level="debug"' in ctl("service", "--socket", svc.socket, "log-level")[1]
     finally:
         svc.stop()
     rc, out, err = ctl("mixer", "--socket", tmp_path / "none.sock", "mixes")

@@ -117,6 +117,57 @@ def test_installed_binary_is_stripped_and_runs(root):
     assert r.returncode == 0 and r.stdout.startswith(f"confab {version_of_build()} "), r.stdout + r.stderr
 
 
+def hardening_problems(binary, code=None):
+    """What Debian's hardening flags would have put in `binary` and is not there (readelf);
+    the stack protector and the fortified functions looked for in `code` (object files,
+    the project's own code alone) if given, else in what `binary` imports."""
+    problems = []
+    header, dynamic = run(["readelf", "-h", "-W", binary]).stdout, run(["readelf", "-d", "-W", binary]).stdout
+    segments = run(["readelf", "-l", "-W", binary]).stdout
+    symbols = run(["nm", "-u", *code]).stdout if code else run(["readelf", "--dyn-syms", "-W", binary]).stdout
+    if not re.search(r"Type:\s+DYN", header) or not re.search(r"FLAGS_1.*\bPIE\b", dynamic):
+        problems.append("not a position-independent executable (PIE)")
+    if not re.search(r"\bGNU_RELRO\b", segments):
+        problems.append("no RELRO segment (-z relro)")
+    if not re.search(r"\(FLAGS\).*\bBIND_NOW\b|\(FLAGS_1\).*\bNOW\b", dynamic):
+        problems.append("no BIND_NOW (-z now)")
+    if "__stack_chk_fail" not in symbols:
+        problems.append("no stack protector (__stack_chk_fail not imported)")
+    if not re.search(r"\b__\w+_chk\b", symbols.replace("__stack_chk_fail", "")):
+        problems.append("no _FORTIFY_SOURCE checks (no __*_chk function imported)")
+    return problems
+
+
+def test_the_package_build_is_hardened(tmp_path):
+    """scripts/package configures its tree with dpkg-buildflags' hardening=+all flags: a part
+    of the project built with exactly those has PIE, RELRO, BIND_NOW, the stack protector and
+    the fortified functions (and the package's binary too, when CONFAB_DEB names one made
+    by scripts/package); the same part of build/ (plain flags) lacks some, so the check can tell."""
+    r = run([ROOT / "scripts" / "package", "--print-cmake-args"])
+    assert r.returncode == 0, r.stderr
+    args = r.stdout.splitlines()
+    assert "-DCMAKE_BUILD_TYPE=None" in args and "-DCMAKE_POSITION_INDEPENDENT_CODE=ON" in args, args
+    cxx = next(a for a in args if a.startswith("-DCMAKE_CXX_FLAGS="))
+    for flag in ("-D_FORTIFY_SOURCE=2", "-fstack-protector-strong", "-Werror=format-security", "-O2"):
+        assert flag in cxx, cxx
+    assert "-z,now" in next(a for a in args if a.startswith("-DCMAKE_EXE_LINKER_FLAGS=")), args
+    tree = tmp_path / "tree"
+    r = run(["cmake", "-S", ROOT, "-B", tree, "-G", "Ninja", *args])
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(["cmake", "--build", tree, "--target", "base_test"], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    # The test binary links gtest (Debian's, hardened): the project's code is judged by its objects.
+    objects = lambda t: sorted((t / "src" / "base" / "CMakeFiles" / "confab_base.dir").glob("*.o"))
+    assert hardening_problems(tree / "src" / "base" / "base_test", objects(tree)) == []
+    plain = BUILD / "src" / "base" / "base_test"
+    if plain.exists():
+        assert len(hardening_problems(plain, objects(BUILD))) >= 3, "build/ is hardened too: the check cannot tell"
+    if os.environ.get("CONFAB_DEB"):
+        extracted = tmp_path / "deb"
+        assert run(["dpkg-deb", "-x", os.environ["CONFAB_DEB"], extracted]).returncode == 0
+        assert hardening_problems(extracted / "usr" / "bin" / "confab") == []
+
+
 def test_maintainer_scripts_created_the_user(root):
     # postinst ran systemd-sysusers and systemd-tmpfiles --root (DPKG_ROOT): the units'
     # User=confab exists and owns the state directory, before any service started.
@@ -256,6 +307,8 @@ def test_systemd_units(root, tmp_path):
         config = re.search(r"--config (\S+)", " ".join(start))
         if config:  # the config it names is one the package installs
             assert (root / config.group(1).lstrip("/")).exists(), config.group(1)
+            # and `systemctl reload` has it re-read (SIGHUP: `confab ctl PART reload`)
+            assert "ExecReload=/bin/kill -HUP $MAINPID" in text, f"confab-{part}.service cannot be reloaded"
         for option in ("User=confab", "NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet=\n",
                        "SystemCallFilter=@system-service", "Restart=on-failure"):
             assert option in text, f"confab-{part}.service lacks {option.strip()}"

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from confab_testlib import CONFAB, Conference, Mixer, Phone, Proxy, stop_all, wait_for
+from confab_testlib import CONFAB, ROOT, Conference, Mixer, Phone, Proxy, Web, stop_all, wait_for
 
 PROXY, CONF, MIXER, ALICE, BOB = 5360, 5380, 5390, 5364, 5366
 FIELDS = ["ip.src", "udp.srcport", "tcp.srcport", "ip.dst", "udp.dstport", "tcp.dstport", "sip.Method",
@@ -201,3 +201,27 @@ def test_the_trace_file_is_a_setting_of_the_config_file(tmp_path, part, table):
         assert private(path)
     finally:
         stop_all(*reversed(procs))
+
+
+def test_the_web_site_traces_its_roster_subscriptions(tmp_path):
+    """`confab web --sip-trace`: its user agent's SUBSCRIBE to a page's conference, and the answer."""
+    os.umask(0o022)
+    trace, web_sip = tmp_path / "web.pcap", 5378
+    procs = []
+    try:
+        procs.append(Conference(tmp_path, port=CONF, mixer=f"sip:{at(MIXER)}", admin_port=5381))
+        web = Web(tmp_path, str(ROOT / "packaging" / "site"), "--sip-trace", trace, port=5389,
+                  conference_host=at(CONF), sip_port=web_sip)
+        procs.append(web)
+        web.viewer("/films/dune").next("roster")
+
+        def subscribed():
+            messages = sip_messages(trace)
+            return any(m["method"] == "SUBSCRIBE" and m["src"] == at(web_sip) and m["dst"] == at(CONF) for m in messages) \
+                and any(m["cseq_method"] == "SUBSCRIBE" and m["status"] and m["src"] == at(CONF) for m in messages)
+        wait_for(subscribed, what="the site's SUBSCRIBE and its answer in its trace")
+    finally:
+        stop_all(*reversed(procs))
+    assert private(trace)
+    subscribe = one(sip_messages(trace), method="SUBSCRIBE", src=at(web_sip), dst=at(CONF))
+    assert subscribe["call_id"], subscribe

@@ -54,6 +54,7 @@ TEST_F(CommandTableTest, WebPagesGetTheCallCommandsOnly) {
   for (auto name : {"Join", "Tunnel", "Approve", "Choose", "Hangup"})
     table.add(name, [](const api::ApiMessage&, const Reply& r) { r.ok(); });
   auto page = connect("web:https://example.com");
+  for (auto name : {"Tunnel", "Approve", "Choose", "LogLevel", "State"}) EXPECT_FALSE(CommandTable::web_may_call(name));
   for (auto name : {"Tunnel", "Approve", "Choose"}) {
     table.dispatch(page, api::ApiMessage(name));
     EXPECT_EQ(last().attr("code"), "403") << name;

@@ -68,6 +68,7 @@ void CallRegistry::on_call_state(ServiceCall& call, CallState state, int status,
   if (state == CallState::Active && loop_mode) current_ = call.id();
   auto event = describe(call, state);
   event.set("code", std::to_string(status)).set("reason", reason);
+  call.log().debug("call {}: state {} ({} {})", call.id(), state_name(state), status, reason);
   publish_("calls", event);
 
   // A conference's roster; an incoming call's target is the caller, not a conference.

@@ -12,7 +12,7 @@ ClickToDialCall::ClickToDialCall(DeviceRuntime& runtime, CallObserver& observer,
 
 void ClickToDialCall::start(Completion done) {
   done_ = std::move(done);
-  spdlog::info("call {}: asking device {} to call {}", id_, device_id_, target_uri_);
+  log().info("call {}: asking device {} to call {}", id_, device_id_, target_uri_);
   device_.dial(runtime_, target_uri_, [this, alive = std::weak_ptr<int>(alive_)](int status, const std::string& reason) {
     if (alive.lock()) finish(status, reason);
   });

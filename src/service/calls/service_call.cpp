@@ -1,5 +1,7 @@
 #include "service/calls/service_call.h"
 
+#include "sip/user_agent.h"
+
 namespace confab::service {
 
 std::string_view state_name(CallState state) {
@@ -15,6 +17,16 @@ std::string_view state_name(CallState state) {
     case CallState::Ended: return "ended";
   }
   return "ended";
+}
+
+void ServiceCall::add_call_ids(base::CallLog& log) const {
+  for (std::string_view leg : {"device", "target"})
+    if (sip::Call* d = dialog(leg)) log.add_call_id(d->call_id());
+}
+
+const base::CallLog& ServiceCall::log() const {
+  add_call_ids(log_);
+  return log_;
 }
 
 void ServiceCall::move_to(const std::string&, bool, MoveCompletion done) {

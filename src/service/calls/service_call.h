@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/log_context.h"
 #include "service/devices/device.h"
 
 namespace confab::sip {
@@ -70,8 +71,14 @@ class ServiceCall {
   const std::string& device_id() const { return device_id_; }
   const std::string& device_uri() const { return device_uri_; }
   const std::string& target_uri() const { return target_uri_; }
+  // Every line about this call goes through it: "[call-id=...]" with the
+  // Call-IDs of its dialogs known so far (the device's, the target's, a new
+  // target's). A click-to-dial call has none: the device places it.
+  const base::CallLog& log() const;
 
  protected:
+  // Adds the Call-IDs of this call's dialogs to `log` (default: dialog("device") and dialog("target")).
+  virtual void add_call_ids(base::CallLog& log) const;
   ServiceCall(CallObserver& observer, std::string id, std::string device_id, std::string device_uri,
               std::string target_uri)
       : observer_(observer),
@@ -81,6 +88,9 @@ class ServiceCall {
         target_uri_(std::move(target_uri)) {}
   CallObserver& observer_;
   std::string id_, device_id_, device_uri_, target_uri_;
+
+ private:
+  mutable base::CallLog log_;
 };
 
 }  // namespace confab::service

@@ -52,9 +52,14 @@ sip::Call* ThirdPartyCall::dialog(std::string_view leg) const {
   return l ? l->dialog() : nullptr;
 }
 
+void ThirdPartyCall::add_call_ids(base::CallLog& log) const {
+  ServiceCall::add_call_ids(log);
+  if (new_target_ && new_target_->dialog()) log.add_call_id(new_target_->dialog()->call_id());
+}
+
 void ThirdPartyCall::start(Completion done) {
   started_ = std::move(done);
-  spdlog::info("call {}: {} -> {} (loop mode), INVITE without offer to the device", id_, device_uri_, target_uri_);
+  log().info("call {}: {} -> {} (loop mode), INVITE without offer to the device", id_, device_uri_, target_uri_);
   device_ = dial(device_uri_, "", false, "device");
   if (!device_) end(500, "could not call the device");
 }
@@ -67,7 +72,7 @@ void ThirdPartyCall::answer(std::shared_ptr<CallLeg> caller, std::unique_ptr<Pen
   target_->attach(this);
   target_sdp_ = offer;
   caller_invite_ = std::move(invite);
-  spdlog::info("call {}: incoming from {}, ringing {} ({})", id_, target_uri_, device_uri_,
+  log().info("call {}: incoming from {}, ringing {} ({})", id_, target_uri_, device_uri_,
                target_sdp_.empty() ? "no offer: the device's goes in our 2xx" : "with the caller's offer");
   device_ = dial(device_uri_, target_sdp_, false, "device");
   if (!device_) end(500, "could not call the device");
@@ -79,7 +84,7 @@ void ThirdPartyCall::become_active() {
     sip::Call* d = dialog(leg);
     return d ? d->call_id() : std::string("?");
   };
-  spdlog::info("call {}: active ({} <-> {}; call-ids device {}, target {})", id_, device_uri_, target_uri_,
+  log().info("call {}: active ({} <-> {}; call-ids device {}, target {})", id_, device_uri_, target_uri_,
                call_id("device"), call_id("target"));
   observer_.on_call_state(*this, CallState::Active, 200, "OK");
   if (keepalive_.count() > 0)
@@ -236,7 +241,7 @@ void ThirdPartyCall::move_to(const std::string& target, bool try_replaces, MoveC
   auto ours = target_->replaces();
   if (try_replaces && target_->established() && !ours.to_tag.empty()) {
     phase_ = Phase::MoveReplaces;
-    spdlog::info("call {}: moving to {} with Replaces", id_, target);
+    log().info("call {}: moving to {} with Replaces", id_, target);
     new_target_ = dial(target, device_sdp_, true, "target", {{"Replaces", ours.str()}});
     if (new_target_) return;
   }
@@ -246,7 +251,7 @@ void ThirdPartyCall::move_to(const std::string& target, bool try_replaces, MoveC
 void ThirdPartyCall::replaces_answered(const Response& r) {
   if (r.provisional()) return;
   if (r.failed()) {
-    spdlog::info("call {}: Replaces refused by {} ({} {}), moving by re-INVITE instead", id_, new_target_uri_,
+    log().info("call {}: Replaces refused by {} ({} {}), moving by re-INVITE instead", id_, new_target_uri_,
                  r.status, r.reason);
     new_target_.reset();
     return start_reinvite_move();
@@ -267,7 +272,7 @@ void ThirdPartyCall::replaces_answered(const Response& r) {
 }
 
 void ThirdPartyCall::start_reinvite_move() {
-  spdlog::info("call {}: moving to {} by re-INVITE of the device", id_, new_target_uri_);
+  log().info("call {}: moving to {} by re-INVITE of the device", id_, new_target_uri_);
   phase_ = Phase::MoveDeviceOffer;
   device_->reinvite("");
 }
@@ -321,10 +326,10 @@ void ThirdPartyCall::finish_move(int status, const std::string& reason, const st
   phase_ = Phase::Active;
   refreshing_ = false;
   if (status < 300) {
-    spdlog::info("call {}: moved to {} ({})", id_, target_uri_, how);
+    log().info("call {}: moved to {} ({})", id_, target_uri_, how);
     observer_.on_call_state(*this, CallState::Moved, status, target_uri_);
   } else {
-    spdlog::warn("call {}: move to {} failed: {} {}", id_, new_target_uri_, status, reason);
+    log().warn("call {}: move to {} failed: {} {}", id_, new_target_uri_, status, reason);
   }
   if (moved_) std::exchange(moved_, nullptr)(status, reason, how);
 }
@@ -369,7 +374,7 @@ void ThirdPartyCall::on_ping_response(CallLeg& leg, int status, const std::strin
   bool gone = status == 408 || status == 481 || status == 503;
   if (!gone || phase_ == Phase::Ended || (&leg != device_.get() && &leg != target_.get())) return;
   bool device = &leg == device_.get();
-  spdlog::warn("call {}: the {} stopped answering ({} {}), ending the call", id_, device ? "device" : "target", status,
+  log().warn("call {}: the {} stopped answering ({} {}), ending the call", id_, device ? "device" : "target", status,
                reason);
   end(status, device ? "the device is gone" : "the target is gone");
 }
@@ -381,7 +386,7 @@ void ThirdPartyCall::end(int status, std::string_view reason) {
   bool was_moving = moving();
   phase_ = Phase::Ended;
   keepalive_timer_.cancel();
-  spdlog::info("call {}: ended ({} {})", id_, status, reason);
+  log().info("call {}: ended ({} {})", id_, status, reason);
   if (relayed_) {
     relayed_->respond(481, "Call/Transaction Does Not Exist");
     relayed_.reset();

@@ -67,6 +67,11 @@ class ThirdPartyCall final : public ServiceCall, public CallLegEvents {
   bool ended() const override { return phase_ == Phase::Ended; }
   sip::Call* dialog(std::string_view leg) const override;
 
+ protected:
+  void add_call_ids(base::CallLog& log) const override;  // also a new target's while moving
+
+ public:
+
   // CallLegEvents, for every leg.
   void on_answer(CallLeg& leg, int status, const std::string& reason, const std::string& sdp) override;
   void on_reoffer(CallLeg& leg, std::unique_ptr<PendingRequest> request, const std::string& sdp) override;

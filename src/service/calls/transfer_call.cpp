@@ -24,11 +24,15 @@ TransferCall::~TransferCall() {
 
 void TransferCall::start(Completion done) {
   done_ = std::move(done);
-  spdlog::info("call {}: {} -> {} (transfer mode), INVITE without offer to the device", id_, device_uri_, target_uri_);
+  log().info("call {}: {} -> {} (transfer mode), INVITE without offer to the device", id_, device_uri_, target_uri_);
   auto o = options_;
   o.auto_ack = false;
   device_ = ua_.invite(device_uri_, "", *this, o);
   timeout_.once(std::chrono::milliseconds(kTransferTimeoutMs), [this] { finish(408, "the transfer timed out"); });
+}
+
+void TransferCall::add_call_ids(base::CallLog& log) const {
+  if (device_) log.add_call_id(device_->call_id());
 }
 
 void TransferCall::on_invite_response(sip::Call& call, int status, const sip::Message& response) {
@@ -49,7 +53,7 @@ void TransferCall::on_invite_response(sip::Call& call, int status, const sip::Me
   }
   device_->ack(answer->sdp.str());
   referred_ = true;
-  spdlog::info("call {}: device answered, REFER to {}", id_, target_uri_);
+  log().info("call {}: device answered, REFER to {}", id_, target_uri_);
   device_->refer(target_uri_, {{"Referred-By", "<" + (options_.from.empty() ? ua_.contact() : options_.from) + ">"}});
 }
 
@@ -77,10 +81,10 @@ void TransferCall::finish(int status, const std::string& reason) {
   ended_ = true;
   timeout_.cancel();
   if (status < 300) {
-    spdlog::info("call {}: transferred {} to {}", id_, device_uri_, target_uri_);
+    log().info("call {}: transferred {} to {}", id_, device_uri_, target_uri_);
     observer_.on_call_state(*this, CallState::Transferred, 200, target_uri_);
   } else {
-    spdlog::warn("call {}: transfer of {} to {} failed: {} {}", id_, device_uri_, target_uri_, status, reason);
+    log().warn("call {}: transfer of {} to {} failed: {} {}", id_, device_uri_, target_uri_, status, reason);
   }
   observer_.on_call_state(*this, CallState::Ended, status, reason);
   if (done_) std::exchange(done_, nullptr)(status, reason);

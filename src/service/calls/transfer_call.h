@@ -26,6 +26,11 @@ class TransferCall final : public ServiceCall, public sip::CallHandler {
   bool active() const override { return false; }  // never a call the service keeps
   bool ended() const override { return ended_; }
 
+ protected:
+  void add_call_ids(base::CallLog& log) const override;  // the device's dialog
+
+ public:
+
   void on_invite_response(sip::Call& call, int status, const sip::Message& response) override;
   void on_notify(sip::Call& call, const sip::Message& notify) override;
   void on_request_response(sip::Call& call, sip::Method method, int status, const sip::Message& response) override;

@@ -131,8 +131,8 @@ void Tunnel::send_in_dialog(const std::string& call_id, const std::string& leg, 
   sip::Call* dialog = call->dialog(leg);
   if (!dialog || !dialog->established() || dialog->terminated())
     return reply.error(409, "call " + call_id + " has no established " + leg + " dialog");
-  spdlog::info("tunnel: {} in call {} ({} dialog) for api {}", plan.spec.method, call_id, leg,
-               reply.connection()->peer());
+  call->log().info("tunnel: {} in call {} ({} dialog) for api {}", plan.spec.method, call_id, leg,
+                   reply.connection()->peer());
   pending_[dialog->id()].push_back({reply.connection(), reply.tag(), plan.spec.method, call_id, leg});
   dialog->request(plan.spec);
   ids.insert(ids.begin(), {{"call", call_id}, {"leg", leg}});
