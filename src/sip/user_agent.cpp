@@ -14,6 +14,7 @@
 
 #include <stdexcept>
 
+#include "base/random.h"
 #include "sip/nua_internal.h"
 #include "sip/sip_trace.h"
 #include "sip/sofia_runtime.h"
@@ -398,11 +399,15 @@ std::shared_ptr<Call> UserAgent::invite(const std::string& target, std::string_v
   // A bare URI in To would lose its parameters (sip:+1555@gw;user=phone) to the
   // header, and with them the Request-URI: keep it whole inside <>.
   std::string to = target.find('<') == std::string::npos ? "<" + target + ">" : target;
+  // The Call-ID is ours, not left to the stack, so that the call can be logged
+  // under it before the INVITE has gone out.
+  std::string call_id = base::random_hex(16);
   nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
-                                NUTAG_AUTOACK(options.auto_ack ? 1 : 0),
+                                SIPTAG_CALL_ID_STR(call_id.c_str()), NUTAG_AUTOACK(options.auto_ack ? 1 : 0),
                                 TAG_IF(!options_.proxy.empty(), NUTAG_PROXY(options_.proxy.c_str())), TAG_END());
   if (!nh) return nullptr;
   auto call = std::shared_ptr<Call>(new Call(*this, nh, false));
+  call->call_id_ = call_id;
   call->handler_ = &handler;
   call->auto_ack_ = options.auto_ack;
   nua_handle_bind(nh, reinterpret_cast<nua_hmagic_t*>(call.get()));

@@ -7,8 +7,8 @@ SIP traces, decoded by tshark), not from the logs themselves: the phone's for th
 proxy's lines, the phone's and the mixer leg's for the conference server's (a
 back-to-back user agent: both dialogs), the mixer leg's for the mixer's. And a client
 service's loop-mode call (a device phone joined to a conference, then hung up): its
-lines carry the device leg's Call-ID, and the target leg's once it exists; only the line
-announcing the first INVITE has none (none exists before the stack sends it). And the
+lines carry the device leg's Call-ID (the user agent chooses it before the INVITE leaves,
+so even the line announcing it has it), and the target leg's once it exists. And the
 proxy's lines about a call cancelled while ringing and one nobody answers."""
 import json
 import re
@@ -129,11 +129,11 @@ def test_every_line_about_a_service_call_carries_its_call_ids(tmp_path, fmt):
     device_id = one(messages, method="INVITE", dst="127.0.0.1:5476")["call_id"]
     target_id = one(messages, method="INVITE", dst=f"127.0.0.1:{CONF}")["call_id"]
     recs = records(svc, fmt)
-    # The first line says the INVITE to the device is about to leave: no Call-ID exists yet
-    # (the user agent learns it from the stack once it has sent the request).
+    # The first line announces the INVITE to the device, already under its Call-ID.
     first = next(i for i, (_, msg) in enumerate(recs) if re.search(r"\bc1\b", msg))
-    assert re.search(r"call c1: .*INVITE without offer to the device", recs[first][1]) and recs[first][0] is None
-    lines = assert_all_carry(recs[first + 1:], r"\bc1\b", device_id,
+    assert re.search(r"call c1: .*INVITE without offer to the device", recs[first][1])
+    assert recs[first][0] == [device_id], recs[first]
+    lines = assert_all_carry(recs[first:], r"\bc1\b", device_id,
                              [r"call c1: active", r"call c1: state active", r"call c1: ended", r"call c1: state ended"],
                              "service")
     for ids, msg in lines[next(i for i, (_, m) in enumerate(lines) if "call c1: active" in m):]:

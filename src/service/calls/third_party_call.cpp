@@ -59,8 +59,8 @@ void ThirdPartyCall::add_call_ids(base::CallLog& log) const {
 
 void ThirdPartyCall::start(Completion done) {
   started_ = std::move(done);
-  log().info("call {}: {} -> {} (loop mode), INVITE without offer to the device", id_, device_uri_, target_uri_);
   device_ = dial(device_uri_, "", false, "device");
+  log().info("call {}: {} -> {} (loop mode), INVITE without offer to the device", id_, device_uri_, target_uri_);
   if (!device_) end(500, "could not call the device");
 }
 

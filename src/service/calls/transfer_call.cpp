@@ -24,10 +24,10 @@ TransferCall::~TransferCall() {
 
 void TransferCall::start(Completion done) {
   done_ = std::move(done);
-  log().info("call {}: {} -> {} (transfer mode), INVITE without offer to the device", id_, device_uri_, target_uri_);
   auto o = options_;
   o.auto_ack = false;
   device_ = ua_.invite(device_uri_, "", *this, o);
+  log().info("call {}: {} -> {} (transfer mode), INVITE without offer to the device", id_, device_uri_, target_uri_);
   timeout_.once(std::chrono::milliseconds(kTransferTimeoutMs), [this] { finish(408, "the transfer timed out"); });
 }
 
